@@ -21,6 +21,8 @@ type Volume struct {
 	Bootable  bool   // MBR active flag, or GPT legacy-BIOS-bootable attribute
 	Container bool   // holds other volumes (extended partition, LVM PV, LVM VG): no file system of its own
 	// Reader reads the volume's bytes (nil for containers such as extended partitions and VGs).
+	// A partition cut short by a truncated image reads only the bytes present, so Reader.Size()
+	// may be less than Size (Problem says so). An LVM PV keeps its reader though it is a container.
 	Reader *io.SectionReader
 	// Problem is set when the volume was found but cannot be read in full, e.g. an LV whose
 	// physical volume is missing or a segment type snapwatch does not read (thin, raid, cache).
