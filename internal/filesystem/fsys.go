@@ -153,9 +153,9 @@ func (f *FS) listDir(ino uint64) ([]Entry, error) {
 	if !st.Mode.IsDir() {
 		return nil, errNotDir
 	}
-	idx, err := f.index(ino)
-	if err != nil {
-		return nil, err
+	idx, partial := f.index(ino)
+	if idx == nil {
+		return nil, partial
 	}
 	kept := make([]Entry, 0, len(idx.entries))
 	var bad []string
@@ -176,18 +176,22 @@ func (f *FS) listDir(ino uint64) ([]Entry, error) {
 	}
 	f.mu.Unlock()
 	if len(bad) > 0 {
-		return kept, &CorruptError{FS: f.tree.Type(), What: "directory graph",
+		cycle := &CorruptError{FS: f.tree.Type(), What: "directory graph",
 			Reason: "directory entries " + quoteList(bad) + " link back to an ancestor or to a directory that has another parent (cycle)"}
+		return kept, errors.Join(partial, cycle)
 	}
-	return kept, nil
+	return kept, partial
 }
 
+// index lists a directory and indexes it by name. A reader may return part of a listing together
+// with an error (one broken block of a big directory): the part is kept, but not cached, so the
+// error is reported every time the directory is listed.
 func (f *FS) index(ino uint64) (*dirIndex, error) {
 	if idx, ok := f.dirs.Get(ino); ok {
 		return idx, nil
 	}
 	entries, err := f.tree.ReadDir(ino)
-	if err != nil {
+	if err != nil && len(entries) == 0 {
 		return nil, err
 	}
 	idx := &dirIndex{entries: entries, byName: make(map[string]int, len(entries))}
@@ -196,25 +200,30 @@ func (f *FS) index(ino uint64) (*dirIndex, error) {
 			idx.byName[e.Name] = i
 		}
 	}
-	f.dirs.Add(ino, idx)
-	return idx, nil
+	if err == nil {
+		f.dirs.Add(ino, idx)
+	}
+	return idx, err
 }
 
 func (f *FS) find(dir uint64, name string) (Entry, error) {
-	if idx, ok := f.dirs.Get(dir); ok || f.lookup == nil {
-		if !ok {
-			var err error
-			if idx, err = f.index(dir); err != nil {
-				return Entry{}, err
-			}
+	idx, cached := f.dirs.Get(dir)
+	if !cached && f.lookup != nil {
+		return f.lookup.Lookup(dir, name)
+	}
+	var partial error
+	if !cached {
+		if idx, partial = f.index(dir); idx == nil {
+			return Entry{}, partial
 		}
-		i, found := idx.byName[name]
-		if !found {
-			return Entry{}, fs.ErrNotExist
-		}
+	}
+	if i, found := idx.byName[name]; found {
 		return idx.entries[i], nil
 	}
-	return f.lookup.Lookup(dir, name)
+	if partial != nil {
+		return Entry{}, partial // the name may be in the part that could not be read
+	}
+	return Entry{}, fs.ErrNotExist
 }
 
 var (
