@@ -1,55 +1,21 @@
 package secret
 
-import "fmt"
+import "github.com/snapwatch/snapwatch/internal/finding"
 
-// Severity ranks a finding; the zero value is Info so that an unset severity never escalates.
-type Severity int
+// Severity ranks a match. It is the findings' own type: a match becomes a finding unchanged.
+type Severity = finding.Severity
 
-// Severities from least to most urgent.
+// Severities from least to most urgent; the zero value is Info so an unset severity never escalates.
 const (
-	Info Severity = iota
-	Low
-	Medium
-	High
-	Critical
+	Info     = finding.Info
+	Low      = finding.Low
+	Medium   = finding.Medium
+	High     = finding.High
+	Critical = finding.Critical
 )
 
-var severityNames = [...]string{"info", "low", "medium", "high", "critical"}
-
-func (s Severity) String() string {
-	if s < Info || s > Critical {
-		return fmt.Sprintf("severity(%d)", int(s))
-	}
-	return severityNames[s]
-}
-
-// MarshalText renders the lower-case name used in rule files and reports.
-func (s Severity) MarshalText() ([]byte, error) {
-	if s < Info || s > Critical {
-		return nil, fmt.Errorf("secret: invalid severity %d", int(s))
-	}
-	return []byte(severityNames[s]), nil
-}
-
-// UnmarshalText accepts the names MarshalText produces, in any case.
-func (s *Severity) UnmarshalText(b []byte) error {
-	v, err := ParseSeverity(string(b))
-	if err != nil {
-		return err
-	}
-	*s = v
-	return nil
-}
-
 // ParseSeverity reads critical, high, medium, low or info, in any case.
-func ParseSeverity(name string) (Severity, error) {
-	for i, n := range severityNames {
-		if equalFold(name, n) {
-			return Severity(i), nil
-		}
-	}
-	return Info, fmt.Errorf("unknown severity %q (want critical, high, medium, low or info)", name)
-}
+func ParseSeverity(name string) (Severity, error) { return finding.ParseSeverity(name) }
 
 // equalFold compares ASCII strings ignoring case; rule-file vocabulary is ASCII.
 func equalFold(a, b string) bool {
