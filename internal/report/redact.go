@@ -67,6 +67,7 @@ var describingWords = map[string]bool{
 	"id": true, "ids": true, "name": true, "names": true, "type": true, "kind": true, "rule": true,
 	"redacted": true, "encrypted": true, "offset": true, "number": true, "no": true, "lines": true,
 	"path": true, "file": true, "source": true, "algorithm": true, "format": true,
+	"types": true, "kinds": true, "algorithms": true, "counts": true, "total": true, "present": true,
 }
 
 // keyWords splits an evidence key into lower-case words at punctuation and camelCase boundaries:

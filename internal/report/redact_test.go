@@ -149,3 +149,20 @@ func TestStatsCleaned(t *testing.T) {
 		t.Fatal(b.String())
 	}
 }
+
+// Catalogue evidence describes secrets without holding them: counts, types and flags stay readable.
+func TestDescriptiveEvidenceIsNotRedacted(t *testing.T) {
+	f := finding.Finding{ID: "x", Rule: "file/ssh-private-key", Severity: finding.High,
+		Resource: finding.Resource{Provider: "local", Type: "disk-image", ID: "a"},
+		Evidence: finding.Evidence{"key_types": []any{"ssh-ed25519"}, "accounts_with_hash": 2, "root_has_hash": true}}
+	var b strings.Builder
+	if err := Write(&b, FormatTable, &Result{Findings: []finding.Finding{f}}, Options{Width: 200}); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{"ssh-ed25519", "accounts_with_hash=2", "root_has_hash=true"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+}

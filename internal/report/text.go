@@ -242,6 +242,19 @@ func valueString(v any) string {
 	return string(b)
 }
 
+// looksLikeDigest keeps counters such as "accounts_with_hash": 2 out of the hash column.
+func looksLikeDigest(v string) bool {
+	if len(v) < 16 {
+		return false
+	}
+	for _, c := range v {
+		if !strings.ContainsRune("0123456789abcdefABCDEF", c) {
+			return false
+		}
+	}
+	return true
+}
+
 func isHashKey(k string) bool {
 	w := keyWords(k)
 	return len(w) > 0 && (w[len(w)-1] == "sha256" || w[len(w)-1] == "hash" || w[len(w)-1] == "digest")
@@ -270,7 +283,7 @@ func evidenceSummary(ev finding.Evidence, short bool) string {
 	for _, k := range keys {
 		v := valueString(ev[k])
 		switch {
-		case isHashKey(k):
+		case isHashKey(k) && looksLikeDigest(v):
 			if len(v) > 12 {
 				v = v[:12]
 			}

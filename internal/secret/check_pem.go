@@ -105,8 +105,7 @@ func pemLines(body []byte) [][]byte {
 		if k := bytes.Index(body[:n], []byte(`\n`)); k >= 0 {
 			n, adv = k, k+2
 		}
-		line := bytes.Trim(body[:n], " \t\r\"',+`\\")
-		line = bytes.TrimSuffix(line, []byte(`\r`))
+		line := trimPEMLine(body[:n])
 		if len(line) > 0 {
 			out = append(out, line)
 		}
@@ -114,6 +113,27 @@ func pemLines(body []byte) [][]byte {
 	}
 	return out
 }
+
+// trimPEMLine strips what surrounds a base64 line of a key pasted into code: white space,
+// quotes, commas, backslashes, and a string concatenation ("…" + or + "…"). '+' belongs to the
+// base64 alphabet, so it is stripped only where a quote shows it is the operator.
+func trimPEMLine(l []byte) []byte {
+	l = bytes.TrimSpace(l)
+	if len(l) > 0 && l[0] == '+' {
+		if rest := bytes.TrimLeft(l[1:], " \t"); len(rest) > 0 && isQuoteByte(rest[0]) {
+			l = rest
+		}
+	}
+	if len(l) > 0 && (l[len(l)-1] == '+' || l[len(l)-1] == ',') {
+		if rest := bytes.TrimRight(l[:len(l)-1], " \t"); len(rest) > 0 && isQuoteByte(rest[len(rest)-1]) {
+			l = rest
+		}
+	}
+	l = bytes.Trim(l, " \t\r\"',`\\")
+	return bytes.TrimSuffix(l, []byte(`\r`))
+}
+
+func isQuoteByte(c byte) bool { return c == '"' || c == '\'' || c == '`' }
 
 // decodeBase64 accepts standard base64 with or without its padding.
 func decodeBase64(b []byte) ([]byte, bool) {

@@ -1,0 +1,12 @@
+// Command snapwatch finds and watches for leaks of cloud disk snapshots and machine images.
+package main
+
+import (
+	"os"
+
+	"github.com/snapwatch/snapwatch/internal/cli"
+)
+
+func main() {
+	os.Exit(cli.Main(os.Args[1:], os.Stdout, os.Stderr))
+}
