@@ -172,7 +172,7 @@ func (s *salvage) entry(dir *inode, job dirJob, d dirent, deleted bool) {
 	name := entryName(dir, d.name)
 	path := joinPath(job.path, name)
 	ino := uint64(d.ino)
-	typ, _ := direntType(d.ftype)
+	typ, _ := filesystem.DirentType(d.ftype)
 	if ino == 0 {
 		key := seenKey{dir.ino, 0, name}
 		if !s.seen[key] {
@@ -218,7 +218,7 @@ func (s *salvage) entry(dir *inode, job dirJob, d dirent, deleted bool) {
 
 // describe builds the Deleted record of a freed inode, with whatever of its content survives.
 func (s *salvage) describe(path string, in *inode) filesystem.Deleted {
-	d := filesystem.Deleted{Path: path, Ino: in.ino, Mode: fileMode(in.mode), Size: in.size, ModTime: in.mtime}
+	d := filesystem.Deleted{Path: path, Ino: in.ino, Mode: in.goMode(), Size: in.size, ModTime: in.mtime}
 	d.Content, d.Recovered = s.f.recover(in)
 	return d
 }

@@ -142,11 +142,11 @@ func (f *FS) dirInode(ino uint64) (*inode, error) {
 
 // entryType is the type of an entry, from the entry itself when the file system records it.
 func (f *FS) entryType(d dirent) fs.FileMode {
-	if t, ok := direntType(d.ftype); ok && f.sb.incompat&incompatFiletype != 0 {
+	if t, ok := filesystem.DirentType(d.ftype); ok && f.sb.incompat&incompatFiletype != 0 {
 		return t
 	}
 	if in, err := f.readInode(uint64(d.ino)); err == nil {
-		return typeBits(in.mode)
+		return in.goMode().Type()
 	}
 	return fs.ModeIrregular
 }

@@ -167,7 +167,7 @@ func (f *FS) Stat(ino uint64) (*filesystem.Stat, error) {
 	}
 	st := &filesystem.Stat{
 		Inode:      ino,
-		Mode:       fileMode(in.mode),
+		Mode:       in.goMode(),
 		Size:       in.size,
 		Nlink:      in.links,
 		UID:        in.uid,
@@ -197,58 +197,8 @@ func (f *FS) looksSparse(in *inode) bool {
 	return alloc < need
 }
 
-// fileMode converts i_mode to Go's type and permission bits.
-func fileMode(m uint16) fs.FileMode {
-	mode := fs.FileMode(m & 0o777)
-	if m&0o4000 != 0 {
-		mode |= fs.ModeSetuid
-	}
-	if m&0o2000 != 0 {
-		mode |= fs.ModeSetgid
-	}
-	if m&0o1000 != 0 {
-		mode |= fs.ModeSticky
-	}
-	return mode | typeBits(m)
-}
-
-func typeBits(m uint16) fs.FileMode {
-	switch m & sIFMT {
-	case sIFREG:
-		return 0
-	case sIFDIR:
-		return fs.ModeDir
-	case sIFLNK:
-		return fs.ModeSymlink
-	case sIFCHR:
-		return fs.ModeDevice | fs.ModeCharDevice
-	case sIFBLK:
-		return fs.ModeDevice
-	case sIFIFO:
-		return fs.ModeNamedPipe
-	case sIFSOCK:
-		return fs.ModeSocket
-	}
-	return fs.ModeIrregular
-}
-
-// direntType converts a directory entry's file_type byte; ok is false when it is unknown.
-func direntType(t uint8) (fs.FileMode, bool) {
-	switch t {
-	case 1:
-		return 0, true
-	case 2:
-		return fs.ModeDir, true
-	case 3:
-		return fs.ModeDevice | fs.ModeCharDevice, true
-	case 4:
-		return fs.ModeDevice, true
-	case 5:
-		return fs.ModeNamedPipe, true
-	case 6:
-		return fs.ModeSocket, true
-	case 7:
-		return fs.ModeSymlink, true
-	}
-	return 0, false
+// goMode is i_mode as Go spells it.
+func (in *inode) goMode() fs.FileMode {
+	m, _ := filesystem.UnixMode(in.mode)
+	return m
 }

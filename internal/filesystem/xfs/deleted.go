@@ -165,7 +165,7 @@ func (s *inodeScan) freeInodes(a *agi) bool {
 // emit yields one recovered inode, under its former name when a deleted entry names it.
 func (s *inodeScan) emit(n *inode, free bool) bool {
 	f := s.f
-	mode, _ := fileMode(n.mode)
+	mode, _ := filesystem.UnixMode(n.mode)
 	d := filesystem.Deleted{Path: orphanPath(n.ino), Ino: n.ino, Mode: mode, Size: n.size, ModTime: n.mtime}
 	if i, ok := s.byIno[n.ino]; ok {
 		d.Path = s.names.names[i].path

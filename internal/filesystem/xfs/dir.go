@@ -110,7 +110,7 @@ func (f *FS) entry(e rawDirent, what string) (filesystem.Entry, bool, error) {
 		// No usable type in the entry: ask the inode (unreadable inodes stay listed as regular
 		// files so that their Stat reports what is wrong with them).
 		if n, err := f.readInode(e.ino, false); err == nil {
-			if m, ok := fileMode(n.mode); ok {
+			if m, ok := filesystem.UnixMode(n.mode); ok {
 				t = m.Type()
 			}
 		}
@@ -118,25 +118,13 @@ func (f *FS) entry(e rawDirent, what string) (filesystem.Entry, bool, error) {
 	return filesystem.Entry{Name: name, Ino: e.ino, Type: t}, true, nil
 }
 
-// ftypeMode maps a directory entry file type (XFS_DIR3_FT_*) to Go's type bits.
+// ftypeMode maps a directory entry file type (XFS_DIR3_FT_*) to Go's type bits; XFS adds 8,
+// the overlayfs whiteout, which is a 0/0 character device.
 func ftypeMode(ft uint8) (fs.FileMode, bool) {
-	switch ft {
-	case 1:
-		return 0, true
-	case 2:
-		return fs.ModeDir, true
-	case 3, 8: // character device; whiteout (overlayfs) is a 0/0 character device too
+	if ft == 8 {
 		return fs.ModeDevice | fs.ModeCharDevice, true
-	case 4:
-		return fs.ModeDevice, true
-	case 5:
-		return fs.ModeNamedPipe, true
-	case 6:
-		return fs.ModeSocket, true
-	case 7:
-		return fs.ModeSymlink, true
 	}
-	return 0, false
+	return filesystem.DirentType(ft)
 }
 
 // fsbPerDirBlock is how many file-system blocks one directory block spans.

@@ -160,45 +160,13 @@ func decodeTime(b []byte, bigtime bool) time.Time {
 	return time.Unix(int64(int32(v>>32)), nsec).UTC()
 }
 
-// fileMode turns an on-disk mode into Go's, refusing types XFS does not have.
-func fileMode(mode uint16) (fs.FileMode, bool) {
-	m := fs.FileMode(mode & 0o777)
-	if mode&0o4000 != 0 {
-		m |= fs.ModeSetuid
-	}
-	if mode&0o2000 != 0 {
-		m |= fs.ModeSetgid
-	}
-	if mode&0o1000 != 0 {
-		m |= fs.ModeSticky
-	}
-	switch mode & sIFMT {
-	case sIFREG:
-	case sIFDIR:
-		m |= fs.ModeDir
-	case sIFLNK:
-		m |= fs.ModeSymlink
-	case sIFCHR:
-		m |= fs.ModeDevice | fs.ModeCharDevice
-	case sIFBLK:
-		m |= fs.ModeDevice
-	case sIFIFO:
-		m |= fs.ModeNamedPipe
-	case sIFSOCK:
-		m |= fs.ModeSocket
-	default:
-		return m | fs.ModeIrregular, false
-	}
-	return m, true
-}
-
 // Stat describes one inode.
 func (f *FS) Stat(ino uint64) (*filesystem.Stat, error) {
 	n, err := f.readInode(ino, false)
 	if err != nil {
 		return nil, err
 	}
-	mode, ok := fileMode(n.mode)
+	mode, ok := filesystem.UnixMode(n.mode)
 	if !ok {
 		return nil, filesystem.Corrupt("xfs", fmt.Sprintf("inode %d", ino), "mode %#o has no file type", n.mode)
 	}

@@ -98,7 +98,7 @@ func verifyImage(t *testing.T, img, src string) *FS {
 			t.Errorf("Stat(%s): %v", p, err)
 			continue
 		}
-		wantMode, _ := fileMode(uint16(db.mode))
+		wantMode, _ := filesystem.UnixMode(uint16(db.mode))
 		if st.Mode != wantMode || st.Nlink != db.nlink || st.UID != db.uid || st.GID != db.gid {
 			t.Errorf("Stat(%s) = mode %v nlink %d uid %d gid %d; xfs_db: %v %d %d %d", p, st.Mode, st.Nlink, st.UID, st.GID, wantMode, db.nlink, db.uid, db.gid)
 		}
