@@ -72,4 +72,7 @@ s = json.load(open(sys.argv[1]))["stats"]
 print(f"snapwatch (ext4): {s['files_scanned']} files, {s['bytes_scanned']/1e6:.0f} MB of content scanned, "
       f"{s['mb_per_second']:.0f} MB/s wall; skipped: {s.get('skipped', {})}")
 PY
+python3 bench/plant.py extras "$work/plants.txt" "$work/sw-ext4.json" >"$work/extras.txt"
+echo "precision: $(wc -l <"$work/extras.txt") snapwatch findings outside the planted files over $files files" \
+     "($(awk -v n="$(wc -l <"$work/extras.txt")" -v f="$files" 'BEGIN{printf "%.2f", n*10000/f}') per 10,000 files; list: $work/extras.txt)"
 echo "versions: $("$work/bin/trivy" --version | head -1); gitleaks $("$work/bin/gitleaks" version)"

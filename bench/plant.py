@@ -161,6 +161,21 @@ def reported_paths(report):
     return paths
 
 
+def extras(plants_file, report):
+    """Findings outside the planted files: the false positives on a real root tree."""
+    planted = [l.split("\t")[0].lstrip("/") for l in open(plants_file).read().splitlines() if l]
+    try:
+        doc = json.load(open(report))
+    except (OSError, ValueError):
+        return []
+    out = []
+    for f in doc.get("findings", []):
+        p = ((f.get("location") or {}).get("path") or "").lstrip("/").split("!")[0]
+        if not any(p.endswith(x) for x in planted):
+            out.append("%s %s" % (f.get("rule"), p))
+    return out
+
+
 def recall(plants_file, report):
     planted = [l.split("\t")[0] for l in open(plants_file).read().splitlines() if l]
     paths = reported_paths(report)
@@ -179,3 +194,6 @@ if __name__ == "__main__":
         proto(sys.argv[2])
     elif cmd == "recall":
         recall(sys.argv[2], sys.argv[3])
+    elif cmd == "extras":
+        for line in extras(sys.argv[2], sys.argv[3]):
+            print(line)

@@ -142,7 +142,7 @@ func (e *Engine) evidence(ev *event.Event) finding.Evidence {
 	if len(ev.Grants) > 0 {
 		var gs []map[string]string
 		for _, h := range classified(ev, e.boundary) {
-			g := map[string]string{"op": h.Op, "kind": h.Kind, "value": h.Value, "class": h.Class.String()}
+			g := map[string]string{"op": h.Op, "kind": h.Kind, "grantee": h.Value, "class": h.Class.String()}
 			if h.Role != "" {
 				g["role"] = h.Role
 			}

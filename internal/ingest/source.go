@@ -92,20 +92,24 @@ func (t *trackingReader) Read(p []byte) (int, error) {
 
 func (s *source) Events(ctx context.Context) iter.Seq2[event.Event, error] {
 	return func(yield func(event.Event, error) bool) {
-		for key, err := range s.b.list(ctx, s.state.Done) {
+		for f, err := range s.events(ctx) {
 			if err != nil {
 				yield(event.Event{}, err)
 				return
 			}
-			if isDigestKey(key) {
+			switch f.skip {
+			case "digest":
 				s.stats.DigestObjects++
 				continue
-			}
-			if !inWindow(key, s.opt.From, s.opt.To) {
+			case "window":
 				s.stats.OutOfWindow++
 				continue
 			}
-			if !s.object(ctx, key, yield) {
+			ok := s.object(ctx, f, yield)
+			if f.c != nil {
+				f.c.Close()
+			}
+			if !ok {
 				return
 			}
 		}
@@ -113,21 +117,20 @@ func (s *source) Events(ctx context.Context) iter.Seq2[event.Event, error] {
 	}
 }
 
-// object reads one object; false means stop.
-func (s *source) object(ctx context.Context, key string, yield func(event.Event, error) bool) bool {
+// object decodes one fetched object; false means stop.
+func (s *source) object(ctx context.Context, f fetched, yield func(event.Event, error) bool) bool {
+	key, name := f.key, s.b.name(f.key)
 	skip := 0
 	if key == s.state.PartialKey {
 		skip = s.state.PartialRecords // delivered by the previous run
 	}
-	rc, err := s.b.open(ctx, key)
-	if err != nil {
-		yield(event.Event{}, err)
-		return false
-	}
-	defer rc.Close()
 	s.stats.Objects++
-	tr := &trackingReader{r: rc}
-	name := s.b.name(key)
+	if f.corrupt != nil {
+		s.stats.BadObjects++
+		s.state = position{Done: key}
+		return yield(event.Event{}, &ObjectError{Object: name, Err: f.corrupt})
+	}
+	tr := &trackingReader{r: f.r}
 	s.state.PartialKey, s.state.PartialRecords = key, skip
 	for ev, err := range s.dec.Decode(ctx, tr, name) {
 		if err != nil {

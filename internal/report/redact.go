@@ -68,6 +68,7 @@ var describingWords = map[string]bool{
 	"redacted": true, "encrypted": true, "offset": true, "number": true, "no": true, "lines": true,
 	"path": true, "file": true, "source": true, "algorithm": true, "format": true,
 	"types": true, "kinds": true, "algorithms": true, "counts": true, "total": true, "present": true,
+	"grantee": true, "grantees": true, "principal": true, "principals": true, "account": true, "accounts": true,
 }
 
 // keyWords splits an evidence key into lower-case words at punctuation and camelCase boundaries:
