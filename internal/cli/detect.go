@@ -19,10 +19,10 @@ import (
 
 type detectOptions struct {
 	format, output, failOn, configPath string
-	endpointURL, region, from, to       string
-	checkpoint, rulesDir, sigmaDir      string
-	trusted, orgAccounts                []string
-	maxErrors                           int
+	endpointURL, region, from, to      string
+	checkpoint, rulesDir, sigmaDir     string
+	trusted, orgAccounts               []string
+	maxErrors                          int
 }
 
 func newDetect() *cobra.Command {
