@@ -123,10 +123,15 @@ func (s *Scanner) Rules() []RuleInfo {
 	return out
 }
 
-// Scan returns the secrets in data, each once, ordered by offset. path (may be empty) serves
-// path-scoped rules and allow-lists. Matches crossing the ends of data are the caller's
-// business: it overlaps the chunks it feeds.
+// Scan returns the secrets in data, each once, ordered by offset, including those inside base64
+// blobs (see decode.go). path (may be empty) serves path-scoped rules and allow-lists. Matches
+// crossing the ends of data are the caller's business: it overlaps the chunks it feeds.
 func (s *Scanner) Scan(path string, data []byte) []Match {
+	return s.withDecoded(path, data, s.scanPlain(path, data), 1)
+}
+
+// scanPlain runs the rules over data as it is.
+func (s *Scanner) scanPlain(path string, data []byte) []Match {
 	for _, al := range s.globalPath {
 		if al.pathAllowed(path) {
 			return nil
