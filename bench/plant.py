@@ -34,7 +34,9 @@ def github_token():
 
 def copy(tree, size_mb):
     budget = size_mb * 1_000_000
-    for top in ["etc", "usr/bin", "usr/sbin", "usr/lib/x86_64-linux-gnu", "usr/share", "usr/lib/python3", "usr/include"]:
+    # Small files first, as a root file system holds them: configuration, data, headers, scripts,
+    # then binaries and libraries; no single file over 32 MB.
+    for top in ["etc", "usr/share", "usr/include", "usr/lib/python3", "usr/bin", "usr/sbin", "usr/lib/x86_64-linux-gnu"]:
         for root, dirs, files in os.walk("/" + top):
             dirs.sort()
             for name in sorted(files):
@@ -47,7 +49,7 @@ def copy(tree, size_mb):
                     continue
                 if not (stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)):
                     continue
-                if stat.S_ISREG(st.st_mode) and (st.st_size > budget or not os.access(src, os.R_OK)):
+                if stat.S_ISREG(st.st_mode) and (st.st_size > min(budget, 32_000_000) or not os.access(src, os.R_OK)):
                     continue
                 dst = tree + src
                 os.makedirs(os.path.dirname(dst), exist_ok=True)

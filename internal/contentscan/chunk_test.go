@@ -88,3 +88,28 @@ func TestSelfExtractingStub(t *testing.T) {
 		t.Fatalf("found %v", got)
 	}
 }
+
+// An archive whose own path the allow-lists exclude (a static library of the distribution) is not
+// opened: its members' paths ("lib.a!x.o") are beyond the allow-lists' reach.
+func TestAllowListedArchiveIsNotOpened(t *testing.T) {
+	dir := t.TempDir()
+	var zb bytes.Buffer
+	zw := zip.NewWriter(&zb)
+	w, _ := zw.Create("selftest.txt")
+	w.Write([]byte("key = " + stripeKey + "\n"))
+	zw.Close()
+	os.MkdirAll(filepath.Join(dir, "usr/lib/x86_64-linux-gnu"), 0o755)
+	os.MkdirAll(filepath.Join(dir, "srv"), 0o755)
+	os.WriteFile(filepath.Join(dir, "usr/lib/x86_64-linux-gnu/libselftest.a"), zb.Bytes(), 0o644)
+	os.WriteFile(filepath.Join(dir, "srv/bundle.zip"), zb.Bytes(), 0o644)
+	tg, _ := target.Open(context.Background(), dir, target.Options{})
+	s := New(Options{})
+	s.Scan(context.Background(), tg)
+	var got []string
+	for _, f := range s.Findings() {
+		got = append(got, f.Location.Path)
+	}
+	if len(got) != 1 || got[0] != "/srv/bundle.zip!selftest.txt" {
+		t.Fatalf("findings at %v", got)
+	}
+}

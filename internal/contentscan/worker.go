@@ -55,11 +55,15 @@ func (w *worker) run(ctx context.Context, j job) {
 
 	n, _ := ra.ReadAt(w.head, 0)
 	head := w.head[:n]
-	if !w.s.opt.NoArchives && mayHoldArchive(head) {
+	allowed := w.s.opt.Secrets.PathAllowed(j.path)
+	if !w.s.opt.NoArchives && !allowed && mayHoldArchive(head) {
 		// A self-extracting stub that turns out to hold nothing is scanned as itself below.
 		if w.archive(ctx, j, ra, size, loc) > 0 || unpack.Kind(head) != "" {
 			return
 		}
+	}
+	if allowed {
+		return // the secret rules would drop everything in it; the catalogue has judged it
 	}
 	if err := w.stream(ctx, j, loc, io.NewSectionReader(ra, 0, size)); err != nil && ctx.Err() == nil {
 		w.s.fail(j.t, j.m, j.path, err)

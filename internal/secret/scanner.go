@@ -130,6 +130,18 @@ func (s *Scanner) Scan(path string, data []byte) []Match {
 	return s.withDecoded(path, data, s.scanPlain(path, data), 1)
 }
 
+// PathAllowed reports whether a global allow-list excludes the path: the content scanner asks it
+// for an archive before reading its members, whose "archive!member" paths the allow-lists,
+// written for file paths, cannot see into.
+func (s *Scanner) PathAllowed(path string) bool {
+	for _, al := range s.globalPath {
+		if al.pathAllowed(path) {
+			return true
+		}
+	}
+	return false
+}
+
 // scanPlain runs the rules over data as it is.
 func (s *Scanner) scanPlain(path string, data []byte) []Match {
 	for _, al := range s.globalPath {
