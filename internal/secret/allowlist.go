@@ -15,7 +15,7 @@ type allowlist struct {
 	description string
 	and         bool
 	hasCommits  bool // commits can never match here (no git context), which matters under AND
-	paths       *regexp.Regexp
+	paths       *pathSet
 	target      regexTarget
 	regexes     *regexp.Regexp
 	stopwords   [][]byte // lower-cased
@@ -51,7 +51,7 @@ func compileAllowlist(a allowlistConfig) (*allowlist, error) {
 		return nil, errors.New("allow-list has none of commits, paths, regexes, stopwords")
 	}
 	var err error
-	if al.paths, err = joinRegexps(a.Paths); err != nil {
+	if al.paths, err = compilePathSet(a.Paths); err != nil {
 		return nil, fmt.Errorf("allow-list paths: %w", err)
 	}
 	if al.regexes, err = joinRegexps(a.Regexes); err != nil {

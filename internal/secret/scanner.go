@@ -27,6 +27,10 @@ type window struct {
 
 // scratch is per-Scan working memory, pooled so that a Scan which finds nothing allocates nothing.
 type scratch struct {
+	// lastPath's verdict under the global path allow-lists, kept across a file's chunks.
+	lastPath               string
+	pathKnown, pathAllowed bool
+
 	hits    []keyword.Hit
 	wins    []window
 	lastWin []int32 // per rule: index in wins of its latest window, -1 if none
@@ -144,13 +148,15 @@ func (s *Scanner) PathAllowed(path string) bool {
 
 // scanPlain runs the rules over data as it is.
 func (s *Scanner) scanPlain(path string, data []byte) []Match {
-	for _, al := range s.globalPath {
-		if al.pathAllowed(path) {
-			return nil
-		}
-	}
 	st := s.scratch.Get().(*scratch)
 	defer s.scratch.Put(st)
+	// A file arrives in many chunks: judge its path once.
+	if path != st.lastPath || !st.pathKnown {
+		st.lastPath, st.pathKnown, st.pathAllowed = path, true, s.PathAllowed(path)
+	}
+	if st.pathAllowed {
+		return nil
+	}
 	st.cands = st.cands[:0]
 	clear(st.ruleOK)
 	st.memo.reset()
