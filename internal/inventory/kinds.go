@@ -34,10 +34,6 @@ const (
 	GCP   = "gcp"
 )
 
-// IsDisk reports whether the kind is a live disk rather than a point-in-time copy: disks are not
-// "stale" or "orphaned", they are in use or about to be.
-func (k Kind) IsDisk() bool { return k == KindAzureDisk || k == KindGCPDisk }
-
 // Tri is a fact a collector may not have been able to read. The zero value is Unknown, so a
 // record built without the fact never triggers a check that needs it.
 type Tri int8

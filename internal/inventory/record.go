@@ -60,14 +60,16 @@ func (c *Common) Tag(key string) (string, bool) {
 }
 
 // Encryption is how a record is encrypted and who may use its key.
+// (Fields are ordered strings first, flags last, to keep records small.)
 type Encryption struct {
-	Encrypted bool    `json:"encrypted"`
-	KeyID     string  `json:"key_id,omitempty"`   // key ARN, Key Vault key / disk encryption set id, Cloud KMS key name
-	KeyKind   KeyKind `json:"key_kind,omitempty"` // "" when the collector could not tell
+	KeyID   string  `json:"key_id,omitempty"`   // key ARN, Key Vault key / disk encryption set id, Cloud KMS key name
+	KeyKind KeyKind `json:"key_kind,omitempty"` // "" when the collector could not tell
 	// KeyGrantees are who may decrypt with the key besides the owner: principals of the key
-	// policy and of its grants (AWS), of the key's IAM policy (GCP). Meaningful only when
-	// GranteesKnown: an empty list read from the policy means "nobody else".
+	// policy and of its grants (AWS), of the key's IAM policy (GCP). A condition that scopes
+	// "*" to an organisation (aws:PrincipalOrgID) is written as an org grant, not as "*".
+	// Meaningful only when GranteesKnown: an empty list read from the policy means "nobody else".
 	KeyGrantees   []Grant `json:"key_grantees,omitempty"`
+	Encrypted     bool    `json:"encrypted"`
 	GranteesKnown bool    `json:"grantees_known,omitempty"`
 }
 
@@ -114,12 +116,14 @@ type Grant struct {
 }
 
 // Lineage is where a record came from, and whether its sources still exist.
+// Whether a source exists is set by the collector that looked it up (DescribeVolumes, a disk
+// GET); Unknown is never read as gone.
 type Lineage struct {
-	SourceVolume   string `json:"source_volume,omitempty"` // EBS volume, Azure/GCP disk, RDS instance or cluster
-	SourceExists   Tri    `json:"source_exists,omitempty"`
+	SourceVolume   string `json:"source_volume,omitempty"`   // EBS volume, Azure/GCP disk, RDS instance or cluster
 	ParentSnapshot string `json:"parent_snapshot,omitempty"` // the copy's source, a disk's source snapshot
+	SourceImage    string `json:"source_image,omitempty"`    // AMI copied from, disk created from image
+	SourceExists   Tri    `json:"source_exists,omitempty"`
 	ParentExists   Tri    `json:"parent_exists,omitempty"`
-	SourceImage    string `json:"source_image,omitempty"` // AMI copied from, disk created from image
 	ImageExists    Tri    `json:"image_exists,omitempty"`
 }
 
@@ -135,7 +139,8 @@ type Snapshot struct {
 	Automated bool `json:"automated,omitempty"`
 }
 
-// Image is a machine image.
+// Image is a machine image. Its Encryption sums up its storage: Encrypted is false when any
+// backing snapshot is unencrypted, and KeyKind is the weakest key among them.
 type Image struct {
 	Common
 	// Backing are the snapshots the image references, so that launching the image reads them
@@ -151,4 +156,27 @@ type Backing struct {
 	KeyID      string `json:"key_id,omitempty"`
 	// Exists is No when the collector found the snapshot deleted: the image cannot be launched.
 	Exists Tri `json:"exists,omitempty"`
+}
+
+// Covers reports whether a key grantee g lets the recipient r decrypt: g is public ("*"), names
+// the same party (an account by id or ARN, an org by id or ARN, a member exactly), or is the
+// organisation an OU recipient belongs to.
+func (g Grant) Covers(r Grant) bool {
+	gv, rv := strings.TrimSpace(g.Value), strings.TrimSpace(r.Value)
+	if g.Kind == GrantPublic || g.Kind == GrantAuthUsers || gv == "*" || strings.EqualFold(gv, "all") {
+		return true
+	}
+	switch r.Kind {
+	case GrantPublic, GrantAuthUsers, GrantSASLink, GrantNetworkPublic:
+		return false // only a public key grant covers everyone
+	case GrantOrg:
+		return g.Kind == GrantOrg && orgID(gv) == orgID(rv)
+	case GrantOU:
+		return (g.Kind == GrantOU && lastSegment(gv) == lastSegment(rv)) ||
+			(g.Kind == GrantOrg && orgID(gv) == orgOfOU(rv))
+	case GrantMember:
+		return g.Kind == GrantMember && strings.EqualFold(gv, rv)
+	}
+	// Accounts, subscriptions, tenants: a key policy may name an account by id or by any ARN in it.
+	return g.Kind != GrantOrg && g.Kind != GrantOU && g.Kind != GrantMember && accountID(gv) == accountID(rv)
 }

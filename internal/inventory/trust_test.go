@@ -25,9 +25,9 @@ func TestClassify(t *testing.T) {
 		// RDS restore values mix "all" with account ids; a naive collector may write it as an account.
 		{Grant{Kind: GrantAccount, Value: "all"}, Public},
 		{Grant{Kind: GrantAccount, Value: "*"}, Public},
-		{Grant{Kind: GrantAccount, Value: "222222222222"}, Internal},                 // org member
+		{Grant{Kind: GrantAccount, Value: "222222222222"}, Internal},                   // org member
 		{Grant{Kind: GrantAccount, Value: "arn:aws:iam::222222222222:root"}, Internal}, // ARN form
-		{Grant{Kind: GrantAccount, Value: "333333333333"}, Internal},                 // trusted
+		{Grant{Kind: GrantAccount, Value: "333333333333"}, Internal},                   // trusted
 		{Grant{Kind: GrantAccount, Value: "444444444444"}, External},
 		{Grant{Kind: GrantAccount, Value: "amazon-redshift-support"}, Internal},
 		{Grant{Kind: GrantAccount, Value: "ec2.us-east-1.amazonaws.com"}, Internal},
@@ -78,5 +78,32 @@ func TestUnknownBoundaryTrustsOnlyOwnerAndAudited(t *testing.T) {
 	b := NewBoundary(Trust{}, nil, []string{"222222222222"})
 	if b.Classify(Grant{Kind: GrantAccount, Value: "222222222222"}, "111111111111") != Internal {
 		t.Error("audited account not internal")
+	}
+}
+
+func TestCovers(t *testing.T) {
+	acct := Grant{Kind: GrantAccount, Value: "444444444444"}
+	org := Grant{Kind: GrantOrg, Value: "arn:aws:organizations::4:organization/o-zzz"}
+	ou := Grant{Kind: GrantOU, Value: "arn:aws:organizations::4:ou/o-zzz/ou-1"}
+	pub := Grant{Kind: GrantPublic, Value: "all"}
+	cases := []struct {
+		key, recipient Grant
+		want           bool
+	}{
+		{Grant{Kind: GrantAccount, Value: "arn:aws:iam::444444444444:root"}, acct, true},
+		{Grant{Kind: GrantAccount, Value: "444444444444"}, acct, true},
+		{Grant{Kind: GrantAccount, Value: "*"}, acct, true},
+		{Grant{Kind: GrantAccount, Value: "555555555555"}, acct, false},
+		{Grant{Kind: GrantAccount, Value: "444444444444"}, pub, false},
+		{Grant{Kind: GrantAccount, Value: "*"}, pub, true},
+		{Grant{Kind: GrantOrg, Value: "o-zzz"}, org, true},
+		{Grant{Kind: GrantOrg, Value: "o-zzz"}, ou, true},
+		{Grant{Kind: GrantOrg, Value: "o-zzz"}, acct, false}, // cannot tell the account is in that org
+		{Grant{Kind: GrantMember, Value: "user:a@x.org"}, Grant{Kind: GrantMember, Value: "user:A@x.org"}, true},
+	}
+	for _, c := range cases {
+		if got := c.key.Covers(c.recipient); got != c.want {
+			t.Errorf("%+v covers %+v: got %v", c.key, c.recipient, got)
+		}
 	}
 }
