@@ -86,7 +86,7 @@ func (w *worker) catalogue(j job, ra io.ReaderAt, loc finding.Location) {
 		return
 	}
 	n := min(headBytes, j.size, maxCatalogueBytes)
-	content := w.buf[:0]
+	var content []byte
 	if n > int64(len(w.buf)) {
 		content = make([]byte, n)
 	} else {
