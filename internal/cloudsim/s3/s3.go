@@ -67,8 +67,17 @@ func New() (*Server, error) {
 	return s, nil
 }
 
+// NewHandler returns a server that does not listen: an http.Handler to mount behind another
+// endpoint (internal/cloudsim serves S3 beside the other AWS services on one port). URL is "".
+func NewHandler() *Server { return &Server{buckets: map[string]map[string]*object{}} }
+
 // Close stops the server.
-func (s *Server) Close() error { return s.srv.Close() }
+func (s *Server) Close() error {
+	if s.srv == nil {
+		return nil
+	}
+	return s.srv.Close()
+}
 
 // CreateBucket makes an empty bucket.
 func (s *Server) CreateBucket(bucket string) {
