@@ -214,7 +214,12 @@ func (a *AWS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	svc := services[svcName]
 	c := &call{a: a, w: w, r: r, svc: svc, region: region, reqID: a.requestID()}
 	c.rec = &Call{Time: start, Service: svcName, Region: region}
-	defer a.calls.add(c.rec)
+	recorded := false
+	defer func() {
+		if !recorded {
+			a.calls.add(c.rec)
+		}
+	}()
 	if svc == nil {
 		c.rec.Action = "Unknown"
 		c.rec.Status = http.StatusBadRequest
@@ -240,6 +245,10 @@ func (a *AWS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if f := a.faults.match(c, FaultUnreachable); f != nil {
 		c.rec.Error = "ConnectionClosed"
+		// Recorded before the connection closes: the client retries at once on the closed
+		// connection, and a test reading the log after the SDK gave up must see every attempt.
+		a.calls.add(c.rec)
+		recorded = true
 		hijackClose(w)
 		return
 	}

@@ -354,6 +354,13 @@ func (c *call) ownImage(id string) (*region, *Image) {
 
 func ec2DescribeImageAttribute(c *call) {
 	attr := c.form.Get("Attribute")
+	if b := c.binnedImage(c.form.Get("ImageId")); b != nil && attr == "launchPermission" {
+		x := c.ec2Begin()
+		x.strAlways("imageId", b.ID)
+		writeLaunchPermissions(x, b.LaunchPermissions)
+		c.ec2End(x)
+		return
+	}
 	reg, im := c.ownImage(c.form.Get("ImageId"))
 	if im == nil {
 		return
@@ -369,22 +376,7 @@ func ec2DescribeImageAttribute(c *call) {
 	x.strAlways("imageId", im.ID)
 	switch attr {
 	case "launchPermission":
-		x.open("launchPermission")
-		if p := im.LaunchPermissions; p != nil {
-			for _, g := range p.Groups {
-				x.open("item").strAlways("group", g).end("item")
-			}
-			for _, u := range p.UserIDs {
-				x.open("item").strAlways("userId", u).end("item")
-			}
-			for _, o := range p.OrganizationARNs {
-				x.open("item").strAlways("organizationArn", o).end("item")
-			}
-			for _, o := range p.OUARNs {
-				x.open("item").strAlways("organizationalUnitArn", o).end("item")
-			}
-		}
-		x.end("launchPermission")
+		writeLaunchPermissions(x, im.LaunchPermissions)
 	case "description":
 		x.open("description").str("value", im.Description).end("description")
 	case "blockDeviceMapping":
@@ -447,4 +439,36 @@ func ec2ResetImageAttribute(c *call) {
 	}
 	im.LaunchPermissions = nil
 	ec2Return(c)
+}
+
+func writeLaunchPermissions(x *xw, p *Permissions) {
+	x.open("launchPermission")
+	if p != nil {
+		for _, g := range p.Groups {
+			x.open("item").strAlways("group", g).end("item")
+		}
+		for _, u := range p.UserIDs {
+			x.open("item").strAlways("userId", u).end("item")
+		}
+		for _, o := range p.OrganizationARNs {
+			x.open("item").strAlways("organizationArn", o).end("item")
+		}
+		for _, o := range p.OUARNs {
+			x.open("item").strAlways("organizationalUnitArn", o).end("item")
+		}
+	}
+	x.end("launchPermission")
+}
+
+// binnedImage finds an AMI of the caller's Recycle Bin in this region.
+func (c *call) binnedImage(id string) *RecycledImage {
+	if c.reg == nil {
+		return nil
+	}
+	for i := range c.reg.r.RecycleBin.Images {
+		if b := &c.reg.r.RecycleBin.Images[i]; b.ID == id {
+			return b
+		}
+	}
+	return nil
 }

@@ -269,15 +269,22 @@ func ec2DescribeSnapshotAttribute(c *call) {
 		c.invalid("InvalidParameterValue", "Value (%s) for parameter attribute is invalid. Unknown attribute.", attr)
 		return
 	}
-	_, s := c.ownSnapshot(c.form.Get("SnapshotId"))
-	if s == nil {
-		return
+	id := c.form.Get("SnapshotId")
+	var perms *Permissions
+	if b := c.binnedSnapshot(id); b != nil {
+		perms = b.Permissions
+	} else {
+		_, s := c.ownSnapshot(id)
+		if s == nil {
+			return
+		}
+		perms = s.Permissions
 	}
 	x := c.ec2Begin()
-	x.strAlways("snapshotId", s.ID)
+	x.strAlways("snapshotId", id)
 	if attr == "createVolumePermission" {
 		x.open("createVolumePermission")
-		if p := s.Permissions; p != nil {
+		if p := perms; p != nil {
 			for _, g := range p.Groups {
 				x.open("item").strAlways("group", g).end("item")
 			}
@@ -420,4 +427,18 @@ func orDefault(s, def string) string {
 		return def
 	}
 	return s
+}
+
+// binnedSnapshot finds a snapshot of the caller's Recycle Bin in this region: its owner may
+// still read its permissions, which a restore brings back.
+func (c *call) binnedSnapshot(id string) *RecycledSnapshot {
+	if c.reg == nil {
+		return nil
+	}
+	for i := range c.reg.r.RecycleBin.Snapshots {
+		if b := &c.reg.r.RecycleBin.Snapshots[i]; b.ID == id {
+			return b
+		}
+	}
+	return nil
 }

@@ -217,6 +217,9 @@ type RecycledSnapshot struct {
 	Description string    `yaml:"description,omitempty" json:"description,omitempty"`
 	EnterTime   time.Time `yaml:"enter_time,omitempty" json:"enter_time,omitempty"`
 	ExitTime    time.Time `yaml:"exit_time,omitempty" json:"exit_time,omitempty"`
+	// Permissions are the createVolumePermission the snapshot had when deleted: kept in the
+	// bin and restored with it; the owner reads them with DescribeSnapshotAttribute.
+	Permissions *Permissions `yaml:"create_volume_permissions,omitempty" json:"create_volume_permissions,omitempty"`
 }
 
 // RecycledImage is an AMI in the Recycle Bin.
@@ -226,6 +229,8 @@ type RecycledImage struct {
 	Description string    `yaml:"description,omitempty" json:"description,omitempty"`
 	EnterTime   time.Time `yaml:"enter_time,omitempty" json:"enter_time,omitempty"`
 	ExitTime    time.Time `yaml:"exit_time,omitempty" json:"exit_time,omitempty"`
+	// LaunchPermissions are the AMI's launch permissions when deregistered, as for snapshots.
+	LaunchPermissions *Permissions `yaml:"launch_permissions,omitempty" json:"launch_permissions,omitempty"`
 }
 
 // StoreImageTask is an AMI stored to S3 (CreateStoreImageTask).
@@ -357,8 +362,10 @@ type RedshiftSnapshot struct {
 // Bucket is an S3 bucket with objects (export destinations). Objects' data is their Content, or
 // Size zero bytes when Content is empty.
 type Bucket struct {
-	Name    string   `yaml:"name" json:"name"`
-	Region  string   `yaml:"region,omitempty" json:"region,omitempty"`
+	Name   string `yaml:"name" json:"name"`
+	Region string `yaml:"region,omitempty" json:"region,omitempty"`
+	// Public makes GetBucketPolicyStatus answer IsPublic=true (a policy granting everyone).
+	Public  bool     `yaml:"public,omitempty" json:"public,omitempty"`
 	Objects []Object `yaml:"objects,omitempty" json:"objects,omitempty"`
 }
 
