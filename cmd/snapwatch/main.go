@@ -5,6 +5,7 @@ import (
 	"os"
 
 	"github.com/snapwatch/snapwatch/internal/cli"
+	_ "github.com/snapwatch/snapwatch/internal/cloud/aws/ebs" // scan targets ebs: and ami:
 )
 
 func main() {

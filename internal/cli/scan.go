@@ -23,6 +23,8 @@ type scanOptions struct {
 	noArchives, noDefaultRules       bool
 	workers                          int
 	rules, fileRules                 []string
+	region, profile, endpointURL     string // cloud targets (ebs:, ami:)
+	base                             string // incremental scan of an ebs: target
 }
 
 func newScan() *cobra.Command {
@@ -35,14 +37,17 @@ credentials, private keys, tokens, password hashes, database files — in live f
 archives and compressed files, and with --residual in deleted files and unallocated space.
 
 TARGET is a directory, a disk image of any format inspect reads (raw, qcow2, VMDK, VHD, VHDX,
-OVA), or file:PATH. Secrets are never printed in full: findings show the first 4 characters and
+OVA), file:PATH, ebs:SNAP_ID (read through the EBS direct API with the default AWS credentials)
+or ami:AMI_ID (every EBS volume of the AMI). Secrets are never printed in full: findings show the first 4 characters and
 a sha256.
 
 Exit codes: 0 nothing at or above --fail-on (or no --fail-on given), 1 findings at or above it,
 2 an error left the result incomplete (a volume or file could not be read).`,
 		Example: `  snapwatch scan disk.qcow2
   snapwatch scan --residual --fail-on high --format sarif -o scan.sarif export.vmdk
-  snapwatch scan ./rootfs`,
+  snapwatch scan ./rootfs
+  snapwatch scan --region eu-west-1 ebs:snap-0123456789abcdef0
+  snapwatch scan --base auto ebs:snap-0123456789abcdef0`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runScan(cmd, args, o) },
 	}
@@ -60,6 +65,10 @@ Exit codes: 0 nothing at or above --fail-on (or no --fail-on given), 1 findings 
 	f.BoolVar(&o.noDefaultRules, "no-default-rules", false, "use only the rules given with --rules")
 	f.StringArrayVar(&o.fileRules, "file-rules", nil, "extra sensitive-file signatures (TOML, repeatable)")
 	f.StringVar(&o.progress, "progress", "auto", "progress on standard error: auto (when it is a terminal), always, never")
+	f.StringVar(&o.region, "region", "", "cloud targets: AWS region of the snapshot or AMI (default: the credential chain's)")
+	f.StringVar(&o.profile, "profile", "", "cloud targets: AWS shared-config profile")
+	f.StringVar(&o.endpointURL, "endpoint-url", "", "cloud targets: one endpoint for every AWS service (a simulator or a proxy)")
+	f.StringVar(&o.base, "base", "", "ebs: targets: scan only what changed since this snapshot id, or \"auto\" for the previous snapshot of the volume")
 	return cmd
 }
 
@@ -100,7 +109,8 @@ func runScan(cmd *cobra.Command, args []string, o scanOptions) error {
 	}
 	bar := newProgressBar(stderr, o.progress, sc)
 	for _, spec := range args {
-		t, err := target.Open(ctx, spec, target.Options{AllowBacking: o.allowBacking})
+		t, err := target.Open(ctx, spec, target.Options{AllowBacking: o.allowBacking,
+			Region: o.region, Profile: o.profile, EndpointURL: o.endpointURL, Base: o.base})
 		if err != nil {
 			res.Errors = append(res.Errors, report.ErrorRecord{Target: spec, Message: err.Error()})
 			continue

@@ -58,6 +58,7 @@ type job struct {
 	inode uint64
 	// open gives the bytes; for unallocated space they start at the volume offset off.
 	open        func() (io.ReaderAt, error)
+	extents     []filesystem.Extent // set when the file is read ahead in windows (prefetch.go)
 	deleted     bool
 	unallocated bool
 	off         int64
@@ -121,6 +122,7 @@ func (s *Scanner) produce(ctx context.Context, t *target.Target, jobs chan<- job
 }
 
 func (s *Scanner) walk(ctx context.Context, t *target.Target, m *target.Mount, send func(job) bool) {
+	feed := s.newFeeder(m, send)
 	err := fs.WalkDir(m.FS, ".", func(p string, d fs.DirEntry, err error) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -157,11 +159,14 @@ func (s *Scanner) walk(ctx context.Context, t *target.Target, m *target.Mount, s
 		}
 		name := p
 		j.open = func() (io.ReaderAt, error) { return openReaderAt(m.FS, name) }
-		if !send(j) {
+		if !feed.add(j) {
 			return ctx.Err()
 		}
 		return nil
 	})
+	if ctx.Err() == nil && !feed.flush() {
+		err = ctx.Err()
+	}
 	if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 		s.fail(t, m, "", err)
 	}

@@ -57,4 +57,5 @@ const (
 	skipArchiveLimit = "archive-limit"
 	skipEncrypted    = "encrypted-by-file-system"
 	skipNoContent    = "deleted-without-recoverable-content"
+	skipUnchanged    = "unchanged-since-base" // incremental scans: no byte of the file changed
 )

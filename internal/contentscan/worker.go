@@ -37,6 +37,10 @@ func (w *worker) run(ctx context.Context, j job) {
 	if c, ok := ra.(io.Closer); ok {
 		defer c.Close()
 	}
+	if j.extents != nil && j.m.Prefetch != nil {
+		ra = &windowReader{ra: ra, exts: j.extents, prefetch: j.m.Prefetch, horizon: prefetchHead,
+			end: min(j.size, w.s.opt.MaxFileBytes)}
+	}
 	loc := finding.Location{Volume: j.m.Volume, FileSystem: j.m.FSType, Path: j.path, Inode: j.inode, Deleted: j.deleted}
 	size := j.size
 	if size > w.s.opt.MaxFileBytes {

@@ -5,6 +5,7 @@ package target
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -31,6 +32,13 @@ type Mount struct {
 	// Reader and Size give the volume's bytes, for scanning unallocated space; nil for a directory.
 	Reader io.ReaderAt
 	Size   int64
+	// Prefetch, when set, tells a slow source of the disk's bytes (EBS direct) which ranges of
+	// this volume will be read soon, so that it fetches them in parallel ahead of the reads.
+	// FromDisk sets it when the disk's reader is an image.Prefetcher.
+	Prefetch func(ranges []filesystem.Range)
+	// Changed, when set, says whether any byte of the volume range [off, off+n) changed since a
+	// base snapshot: an incremental scan reads only the files and free space it reports changed.
+	Changed func(off, n int64) bool
 }
 
 // Target is an opened scan target.
@@ -51,6 +59,19 @@ type Unreadable struct {
 	Volume, Kind, Problem string
 }
 
+// AddCloser adds something Close must release (a network reader, a merged target's parts);
+// closers run in reverse order of adding.
+func (t *Target) AddCloser(f func() error) {
+	prev := t.close
+	t.close = func() error {
+		err := f()
+		if prev != nil {
+			err = errors.Join(err, prev())
+		}
+		return err
+	}
+}
+
 // Close releases the files the target opened.
 func (t *Target) Close() error {
 	if t.close == nil {
@@ -62,6 +83,12 @@ func (t *Target) Close() error {
 // Options control how targets are opened.
 type Options struct {
 	AllowBacking bool // follow backing/parent files named inside images
+	// For cloud schemes: the region, the shared-config profile and an endpoint override (a
+	// simulator, a VPC endpoint); empty means the SDK's default chain decides.
+	Region, Profile, EndpointURL string
+	// Base names what an incremental scan compares with: a snapshot id, or "auto" for the
+	// previous snapshot of the same volume. Empty: a full scan.
+	Base string
 }
 
 // Opener opens the part of a spec after "scheme:".
@@ -163,7 +190,7 @@ func FromDisk(spec string, res finding.Resource, format string, r io.ReaderAt, s
 		}
 		t.Mounts = append(t.Mounts, Mount{
 			Volume: f.Volume.Name, FSType: f.Type, Label: f.Label, FS: f.FS, Tree: f.FS.Tree(),
-			Reader: f.Volume.Reader, Size: f.Volume.Reader.Size(),
+			Reader: f.Volume.Reader, Size: f.Volume.Reader.Size(), Prefetch: prefetchFunc(f.Volume.Reader),
 		})
 	}
 	return t, nil

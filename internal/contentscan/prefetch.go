@@ -1,0 +1,145 @@
+package contentscan
+
+import (
+	"io"
+	"sync"
+
+	"github.com/snapwatch/snapwatch/internal/filesystem"
+	"github.com/snapwatch/snapwatch/internal/target"
+)
+
+// Reading ahead for slow sources (target.Mount.Prefetch, set for EBS direct). The walk hands
+// files to the workers in batches: before a batch goes out, the volume ranges of the first
+// prefetchHead bytes of each of its files are announced at once, so the source fetches them in
+// parallel while the workers read the files one by one. A file longer than that is announced in
+// windows as a worker reads through it (windowReader), and so is free space. The look-ahead is
+// bounded (a batch, the job queue, one window per worker) so that it fits the source's cache.
+const (
+	prefetchBatchBytes = 32 << 20
+	prefetchBatchFiles = 256
+	prefetchHead       = 4 << 20
+	prefetchWindow     = 16 << 20
+)
+
+// feeder sits between the walk of one mount and the workers: it drops the files an incremental
+// scan need not read, and batches the rest for prefetching.
+type feeder struct {
+	s       *Scanner
+	m       *target.Mount
+	ext     filesystem.Extenter
+	send    func(job) bool
+	pending []job
+	ranges  []filesystem.Range
+	bytes   int64
+}
+
+func (s *Scanner) newFeeder(m *target.Mount, send func(job) bool) *feeder {
+	f := &feeder{s: s, m: m, send: send}
+	f.ext, _ = m.Tree.(filesystem.Extenter)
+	return f
+}
+
+// add takes one walked file; false when the scan is being cancelled.
+func (f *feeder) add(j job) bool {
+	if f.ext == nil || (f.m.Prefetch == nil && f.m.Changed == nil) {
+		return f.send(j)
+	}
+	exts, err := f.ext.Extents(j.inode)
+	if err != nil {
+		return f.send(j) // the read will meet the same damage and report it
+	}
+	if f.m.Changed != nil && !touches(exts, f.m.Changed) {
+		f.s.c.skip(skipUnchanged)
+		return true
+	}
+	if f.m.Prefetch == nil {
+		return f.send(j)
+	}
+	limit := min(j.size, f.s.opt.MaxFileBytes)
+	head := min(limit, prefetchHead)
+	f.ranges = appendPhysical(f.ranges, exts, 0, head)
+	f.bytes += head
+	if limit > head {
+		j.extents = exts
+	}
+	f.pending = append(f.pending, j)
+	if f.bytes >= prefetchBatchBytes || len(f.pending) >= prefetchBatchFiles {
+		return f.flush()
+	}
+	return true
+}
+
+// flush announces the batch's ranges and hands its files to the workers.
+func (f *feeder) flush() bool {
+	if len(f.ranges) > 0 {
+		f.m.Prefetch(f.ranges)
+	}
+	pending := f.pending
+	f.pending, f.ranges, f.bytes = f.pending[:0], f.ranges[:0], 0
+	for _, j := range pending {
+		if !f.send(j) {
+			return false
+		}
+	}
+	return true
+}
+
+// touches says whether any stored byte of a file lies in a changed range. Holes hold nothing;
+// inline (encoded) data lies in the inode, whose block then counts.
+func touches(exts []filesystem.Extent, changed func(off, n int64) bool) bool {
+	for _, e := range exts {
+		if e.Physical >= 0 && e.Length > 0 && changed(e.Physical, e.Length) {
+			return true
+		}
+	}
+	return false
+}
+
+// appendPhysical appends the volume ranges holding file bytes [from, to).
+func appendPhysical(out []filesystem.Range, exts []filesystem.Extent, from, to int64) []filesystem.Range {
+	for _, e := range exts {
+		if e.Physical < 0 || e.Logical+e.Length <= from || e.Logical >= to {
+			continue
+		}
+		if e.Encoded {
+			out = append(out, filesystem.Range{Off: e.Physical, Len: e.Length})
+			continue
+		}
+		lo, hi := max(from, e.Logical), min(to, e.Logical+e.Length)
+		out = append(out, filesystem.Range{Off: e.Physical + lo - e.Logical, Len: hi - lo})
+	}
+	return out
+}
+
+// windowReader announces the next window of a file (or of the volume, when exts is nil) each
+// time a sequential reader comes within half a window of what was announced.
+type windowReader struct {
+	ra       io.ReaderAt
+	exts     []filesystem.Extent
+	prefetch func([]filesystem.Range)
+	mu       sync.Mutex
+	horizon  int64 // bytes before it have been announced
+	end      int64 // no byte at or past it is announced
+}
+
+func (w *windowReader) ReadAt(p []byte, off int64) (int, error) {
+	w.mu.Lock()
+	if need := off + int64(len(p)); need > w.horizon-prefetchWindow/2 && w.horizon < w.end {
+		from := max(w.horizon, off)
+		to := min(w.end, need+prefetchWindow)
+		var rs []filesystem.Range
+		if w.exts == nil {
+			rs = []filesystem.Range{{Off: from, Len: to - from}}
+		} else {
+			rs = appendPhysical(nil, w.exts, from, to)
+		}
+		w.horizon = to
+		w.mu.Unlock()
+		if len(rs) > 0 {
+			w.prefetch(rs)
+		}
+	} else {
+		w.mu.Unlock()
+	}
+	return w.ra.ReadAt(p, off)
+}
