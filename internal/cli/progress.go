@@ -23,8 +23,12 @@ type progressBar struct {
 }
 
 func newProgressBar(w io.Writer, mode string, sc *contentscan.Scanner) *progressBar {
-	on := mode == "always" || (mode == "auto" && isTerminal(os.Stderr))
-	return &progressBar{w: w, on: on, sc: sc}
+	return &progressBar{w: w, on: showProgress(w, mode), sc: sc}
+}
+
+// showProgress decides --progress: always, never, or auto (when standard error is a terminal).
+func showProgress(_ io.Writer, mode string) bool {
+	return mode == "always" || (mode == "auto" && isTerminal(os.Stderr))
 }
 
 func (p *progressBar) enabled() bool { return p.on }

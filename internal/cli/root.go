@@ -63,6 +63,6 @@ ext2/3/4, XFS, NTFS, FAT).`,
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newInspect(), newScan(), newDetect(), newSample())
+	root.AddCommand(newDemo(), newAudit(), newInspect(), newScan(), newDetect(), newSample())
 	return root
 }

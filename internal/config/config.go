@@ -15,7 +15,22 @@ import (
 // Config is the whole file.
 type Config struct {
 	Trust  Trust  `toml:"trust"`
+	Audit  Audit  `toml:"audit"`
 	Detect Detect `toml:"detect"`
+}
+
+// Audit configures the exposure audit.
+type Audit struct {
+	// StaleAfter is the age past which a snapshot or image is stale ("8760h"); "-1s" turns the
+	// check off.
+	StaleAfter duration `toml:"stale_after"`
+	// Exclude suppresses findings: finding ids, resource ids or ARNs, tags ("key" or
+	// "key=value") and whole checks. Suppressed findings stay in the report, marked so.
+	ExcludeIDs    []string `toml:"exclude_ids"`
+	ExcludeTags   []string `toml:"exclude_tags"`
+	ExcludeChecks []string `toml:"exclude_checks"`
+	// Severity overrides a check's severity: {"aws-ebs-snapshot-stale" = "info"}.
+	Severity map[string]string `toml:"severity"`
 }
 
 // Trust names who belongs to the organisation and which outsiders are approved. A share to
@@ -85,6 +100,13 @@ func (c *Config) validate(path string) error {
 	for _, a := range append(append([]string{}, c.Trust.AWSAccounts...), c.Trust.TrustedAccounts...) {
 		if a == "" {
 			errs = append(errs, fmt.Errorf("%s: empty account id in [trust]", path))
+		}
+	}
+	for id, sev := range c.Audit.Severity {
+		switch sev {
+		case "critical", "high", "medium", "low", "info":
+		default:
+			errs = append(errs, fmt.Errorf("%s: [audit.severity] %s = %q: want critical, high, medium, low or info", path, id, sev))
 		}
 	}
 	for id, b := range c.Detect.Bursts {

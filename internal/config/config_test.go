@@ -50,3 +50,25 @@ func TestTyposAreErrors(t *testing.T) {
 		t.Fatal("empty path")
 	}
 }
+
+func TestAuditSection(t *testing.T) {
+	c, err := Load(write(t, `
+[audit]
+stale_after = "8760h"
+exclude_ids = ["snap-0123"]
+exclude_tags = ["snapwatch:accepted"]
+exclude_checks = ["aws-ami-stale"]
+severity = { "aws-ebs-snapshot-stale" = "info" }
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := c.Audit
+	if a.StaleAfter.Duration != 8760*time.Hour || a.ExcludeIDs[0] != "snap-0123" || a.ExcludeTags[0] != "snapwatch:accepted" ||
+		a.ExcludeChecks[0] != "aws-ami-stale" || a.Severity["aws-ebs-snapshot-stale"] != "info" {
+		t.Fatalf("%+v", a)
+	}
+	if _, err := Load(write(t, "[audit]\nseverity = { \"aws-ami-stale\" = \"urgent\" }\n")); err == nil || !strings.Contains(err.Error(), "urgent") {
+		t.Fatalf("a bad severity: %v", err)
+	}
+}

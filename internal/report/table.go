@@ -103,7 +103,7 @@ func writeTable(w io.Writer, p *prepared, opt Options) error {
 				strings.ToUpper(f.Severity.String()),
 				termEscape(f.Rule),
 				termEscape(nonEmpty(f.Resource.ID, resourceLabel(f.Resource))),
-				termEscape(locationLabel(f.Location)),
+				termEscape(whereLabel(f)),
 				termEscape(tableTitle(f)),
 				termEscape(evidenceSummary(f.Evidence, true)),
 			}

@@ -203,6 +203,16 @@ func resourceLabel(r finding.Resource) string {
 
 // locationLabel writes a location as volume:path:line, leaving out what is unknown, and marks
 // deleted entries.
+// whereLabel places a finding for the table's LOCATION column: inside the disk for content
+// findings, the account and region for cloud resources (an organisation's audit lists the same
+// guard or snapshot id in many of them).
+func whereLabel(f *finding.Finding) string {
+	if f.Location != nil {
+		return locationLabel(f.Location)
+	}
+	return strings.TrimSpace(f.Resource.Account + " " + f.Resource.Region)
+}
+
 func locationLabel(l *finding.Location) string {
 	if l == nil {
 		return ""

@@ -1,0 +1,332 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	awscollect "github.com/snapwatch/snapwatch/internal/cloud/aws"
+	"github.com/snapwatch/snapwatch/internal/cloud/aws/ebs"
+	"github.com/snapwatch/snapwatch/internal/contentcache"
+	"github.com/snapwatch/snapwatch/internal/contentscan"
+	"github.com/snapwatch/snapwatch/internal/finding"
+	"github.com/snapwatch/snapwatch/internal/inventory"
+	"github.com/snapwatch/snapwatch/internal/report"
+	"github.com/snapwatch/snapwatch/internal/risk"
+	"github.com/snapwatch/snapwatch/internal/secret"
+	"github.com/snapwatch/snapwatch/internal/target"
+)
+
+// What --scan-content reads.
+const (
+	scanExposedOnly = "exposed"
+	scanAll         = "all"
+	scanNone        = "none"
+)
+
+// contentOptions are the audit's content-scan flags.
+type contentOptions struct {
+	mode, maxFile, cacheDir    string
+	residual, noCache, noRules bool
+	rules, fileRules           []string
+}
+
+func (o *contentOptions) flags(f *pflag.FlagSet) {
+	f.StringVar(&o.mode, "scan-content", scanExposedOnly, "read the content of snapshots and AMIs: exposed (public, shared outside, latent public), all, none")
+	f.BoolVar(&o.residual, "residual", false, "content scan: also deleted files and unallocated space")
+	f.StringVar(&o.maxFile, "max-file-size", "256MiB", "content scan: bytes read of one file")
+	f.StringArrayVar(&o.rules, "rules", nil, "content scan: extra secret rules (TOML, repeatable)")
+	f.BoolVar(&o.noRules, "no-default-rules", false, "content scan: use only the rules given with --rules")
+	f.StringArrayVar(&o.fileRules, "file-rules", nil, "content scan: extra sensitive-file signatures (TOML, repeatable)")
+	f.StringVar(&o.cacheDir, "cache-dir", "", "where content results are kept by snapshot id (default: the user cache directory)")
+	f.BoolVar(&o.noCache, "no-cache", false, "scan every snapshot again, and keep nothing")
+}
+
+// preparedContent is what a content scan needs, checked before any cloud call.
+type preparedContent struct {
+	mode      string
+	scanner   func() *contentscan.Scanner
+	cache     *contentcache.Cache
+	ebsConfig ebs.TargetOptions
+}
+
+func (o *contentOptions) prepare() (*preparedContent, error) {
+	p := &preparedContent{mode: o.mode}
+	switch o.mode {
+	case scanExposedOnly, scanAll:
+	case scanNone:
+		return p, nil
+	default:
+		return nil, fmt.Errorf("--scan-content %q: want exposed, all or none", o.mode)
+	}
+	maxFile, err := parseSize(o.maxFile)
+	if err != nil {
+		return nil, fmt.Errorf("--max-file-size: %w", err)
+	}
+	rules, err := secret.Load(!o.noRules, o.rules...)
+	if err != nil {
+		return nil, fmt.Errorf("rules: %w", err)
+	}
+	cat, err := secret.LoadCatalogue(true, o.fileRules...)
+	if err != nil {
+		return nil, fmt.Errorf("file rules: %w", err)
+	}
+	p.scanner = func() *contentscan.Scanner {
+		return contentscan.New(contentscan.Options{MaxFileBytes: maxFile, Residual: o.residual, Secrets: rules, Catalogue: cat})
+	}
+	if !o.noCache {
+		dir := o.cacheDir
+		if dir == "" {
+			if dir, err = contentcache.DefaultDir(); err != nil {
+				return nil, fmt.Errorf("--cache-dir: %w", err)
+			}
+		}
+		profile, err := scanProfile(o, maxFile)
+		if err != nil {
+			return nil, err
+		}
+		p.cache = &contentcache.Cache{Dir: dir, Profile: profile}
+	}
+	return p, nil
+}
+
+// scanProfile names everything that shapes a content result, so that a cached result is reused
+// only by the same scan: the build, the rule files' bytes and the flags.
+func scanProfile(o *contentOptions, maxFile int64) (string, error) {
+	parts := []string{"snapwatch " + version, build(), strconv.FormatBool(o.residual), strconv.FormatBool(o.noRules),
+		strconv.FormatInt(maxFile, 10)}
+	for _, f := range append(slices.Clone(o.rules), o.fileRules...) {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return "", fmt.Errorf("rules: %w", err)
+		}
+		parts = append(parts, f, string(b))
+	}
+	return contentcache.Profile(parts...), nil
+}
+
+// build identifies the binary beyond its version: development builds all say "dev".
+func build() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	s := bi.Main.Sum
+	for _, kv := range bi.Settings {
+		if kv.Key == "vcs.revision" || kv.Key == "vcs.modified" || kv.Key == "vcs.time" {
+			s += " " + kv.Value
+		}
+	}
+	return s
+}
+
+// snapshotRef is one EBS snapshot whose content is read.
+type snapshotRef struct{ Account, Region, ID, ARN string }
+
+type openSnapshotFunc func(ctx context.Context, s snapshotRef) (*target.Target, error)
+
+// snapshotOpener opens a snapshot with the collector's credentials for its account.
+func snapshotOpener(col *awscollect.Collector, p *preparedContent) openSnapshotFunc {
+	return func(ctx context.Context, s snapshotRef) (*target.Target, error) {
+		cfg, err := col.Config(ctx, s.Account, s.Region)
+		if err != nil {
+			return nil, err
+		}
+		opt := p.ebsConfig
+		opt.Caller = s.Account // keys the shared block-rate limiter without asking STS again
+		return ebs.OpenSnapshotTarget(ctx, cfg, s.ID, opt)
+	}
+}
+
+// contentStats sums up the content stage.
+type contentStats struct {
+	Snapshots    int     `json:"snapshots"`
+	FromCache    int     `json:"from_cache"`
+	Scanned      int     `json:"scanned"`
+	NotReadable  int     `json:"not_readable"` // encrypted with a key the audit may not use
+	Failed       int     `json:"failed"`
+	Findings     int     `json:"findings"`
+	Raised       int     `json:"exposures_raised"`
+	ScanSeconds  float64 `json:"scan_seconds"`
+	BytesRead    int64   `json:"bytes_read"`
+	FilesScanned int64   `json:"files_scanned"`
+}
+
+// scanExposed reads the snapshots behind the exposure findings (or every snapshot with
+// --scan-content all), adds their content findings to res and grades each exposure by them.
+func scanExposed(ctx context.Context, stderr io.Writer, res *report.Result, inv *inventory.Inventory,
+	p *preparedContent, open openSnapshotFunc) contentStats {
+	var st contentStats
+	begin := time.Now()
+	plan := planContent(res.Findings, inv, p.mode == scanAll)
+	found := map[string][]finding.Finding{}
+	skipped := map[string]string{}
+	for _, ref := range plan.refs {
+		if ctx.Err() != nil {
+			break
+		}
+		st.Snapshots++
+		if e, ok, _ := p.cache.Get(ref.ID); ok {
+			st.FromCache++
+			found[ref.ID] = e.Findings
+			continue
+		}
+		fs, stats, err := scanSnapshot(ctx, p, open, ref)
+		var keyErr *ebs.KeyAccessError
+		switch {
+		case errors.As(err, &keyErr):
+			// Not an audit failure: the audit role is not meant to decrypt every key. The
+			// exposure keeps its own severity and says why its content is unknown.
+			st.NotReadable++
+			skipped[ref.ID] = keyErr.Error()
+			continue
+		case err != nil:
+			st.Failed++
+			res.Errors = append(res.Errors, report.ErrorRecord{Target: "ebs:" + ref.ID, Where: "content scan", Message: err.Error()})
+			continue
+		}
+		st.Scanned++
+		st.BytesRead += stats.BytesScanned
+		st.FilesScanned += stats.FilesScanned
+		found[ref.ID] = fs
+		if err := p.cache.Put(&contentcache.Entry{Snapshot: ref.ID, Scanned: time.Now().UTC(), Findings: fs}); err != nil {
+			fmt.Fprintf(stderr, "snapwatch: content cache: %v\n", err)
+		}
+	}
+	// Content findings are graded and linked in place, then appended after the exposures.
+	var content []finding.Finding
+	where := map[string][]int{} // snapshot id → indexes in content
+	for _, ref := range plan.refs {
+		for _, f := range found[ref.ID] {
+			where[ref.ID] = append(where[ref.ID], len(content))
+			content = append(content, f)
+		}
+	}
+	for i := range res.Findings {
+		exp := &res.Findings[i]
+		var mine []*finding.Finding
+		for _, id := range plan.byFinding[i] {
+			for _, j := range where[id] {
+				mine = append(mine, &content[j])
+			}
+			if why, ok := skipped[id]; ok {
+				if exp.Evidence == nil {
+					exp.Evidence = finding.Evidence{}
+				}
+				exp.Evidence["content_not_scanned"] = why
+			}
+		}
+		before := exp.Severity
+		risk.Grade(exp, mine)
+		if exp.Severity > before {
+			st.Raised++
+		}
+	}
+	res.Findings = append(res.Findings, content...)
+	st.Findings = len(content)
+	st.ScanSeconds = time.Since(begin).Seconds()
+	return st
+}
+
+// scanSnapshot scans one snapshot with a fresh scanner, so that its findings are its own.
+func scanSnapshot(ctx context.Context, p *preparedContent, open openSnapshotFunc, ref snapshotRef) ([]finding.Finding, contentscan.Stats, error) {
+	t, err := open(ctx, ref)
+	if err != nil {
+		return nil, contentscan.Stats{}, err
+	}
+	defer t.Close()
+	t.Resource = finding.Resource{Provider: inventory.AWS, Account: ref.Account, Region: ref.Region,
+		Type: string(inventory.KindEBSSnapshot), ID: ref.ID, ARN: ref.ARN}
+	sc := p.scanner()
+	if err := sc.Scan(ctx, t); err != nil {
+		return nil, contentscan.Stats{}, err
+	}
+	if errs := sc.Errors(); len(errs) > 0 {
+		return nil, sc.Stats(), fmt.Errorf("%s: %s", errs[0].Where, errs[0].Message)
+	}
+	return sc.Findings(), sc.Stats(), nil
+}
+
+// contentPlan is which snapshots to read, and which of them each finding exposes.
+type contentPlan struct {
+	refs      []snapshotRef
+	byFinding map[int][]string // finding index → snapshot ids
+}
+
+// planContent maps exposure findings to the EBS snapshots they expose: a snapshot finding to
+// its snapshot, an AMI finding to every snapshot behind the AMI. With all, every EBS snapshot
+// of the inventory is read too.
+func planContent(fs []finding.Finding, inv *inventory.Inventory, all bool) contentPlan {
+	type key struct{ account, region, id string }
+	snaps := map[key]*inventory.Snapshot{}
+	for i := range inv.Snapshots {
+		s := &inv.Snapshots[i]
+		if s.Kind == inventory.KindEBSSnapshot {
+			snaps[key{s.Account, s.Region, s.ID}] = s
+		}
+	}
+	images := map[key]*inventory.Image{}
+	for i := range inv.Images {
+		im := &inv.Images[i]
+		if im.Kind == inventory.KindAMI {
+			images[key{im.Account, im.Region, im.ID}] = im
+		}
+	}
+	plan := contentPlan{byFinding: map[int][]string{}}
+	seen := map[string]bool{}
+	add := func(account, region, id string) bool {
+		s, ok := snaps[key{account, region, id}]
+		if ok && (s.RecycleBin || s.OwnedElsewhere()) {
+			return false // the EBS direct API cannot read it from this account
+		}
+		if !seen[id] {
+			seen[id] = true
+			ref := snapshotRef{Account: account, Region: region, ID: id}
+			if ok {
+				ref.ARN = s.ARN
+			}
+			plan.refs = append(plan.refs, ref)
+		}
+		return true
+	}
+	for i := range fs {
+		f := &fs[i]
+		if !risk.Exposing(f) {
+			continue
+		}
+		r := f.Resource
+		switch r.Type {
+		case string(inventory.KindEBSSnapshot):
+			if add(r.Account, r.Region, r.ID) {
+				plan.byFinding[i] = append(plan.byFinding[i], r.ID)
+			}
+		case string(inventory.KindAMI):
+			im, ok := images[key{r.Account, r.Region, r.ID}]
+			if !ok || im.RecycleBin {
+				continue
+			}
+			for _, b := range im.Backing {
+				if b.SnapshotID != "" && b.Exists != inventory.No && add(r.Account, r.Region, b.SnapshotID) {
+					plan.byFinding[i] = append(plan.byFinding[i], b.SnapshotID)
+				}
+			}
+		}
+	}
+	if all {
+		for i := range inv.Snapshots {
+			s := &inv.Snapshots[i]
+			if s.Kind == inventory.KindEBSSnapshot {
+				add(s.Account, s.Region, s.ID)
+			}
+		}
+	}
+	return plan
+}
