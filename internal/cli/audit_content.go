@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -56,6 +57,22 @@ type preparedContent struct {
 	scanner   func() *contentscan.Scanner
 	cache     *contentcache.Cache
 	ebsConfig ebs.TargetOptions
+
+	mu      sync.Mutex
+	readers []*ebs.Reader // opened since the last blockStats, for the API figures
+}
+
+// blockStats sums what the EBS readers opened since the last call fetched.
+func (p *preparedContent) blockStats() (blocks, throttled int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, r := range p.readers {
+		st := r.Stats()
+		blocks += st.Fetched
+		throttled += st.Throttled
+	}
+	p.readers = nil
+	return blocks, throttled
 }
 
 func (o *contentOptions) prepare() (*preparedContent, error) {
@@ -142,6 +159,11 @@ func snapshotOpener(col *awscollect.Collector, p *preparedContent) openSnapshotF
 		}
 		opt := p.ebsConfig
 		opt.Caller = s.Account // keys the shared block-rate limiter without asking STS again
+		opt.OnReader = func(r *ebs.Reader) {
+			p.mu.Lock()
+			p.readers = append(p.readers, r)
+			p.mu.Unlock()
+		}
 		return ebs.OpenSnapshotTarget(ctx, cfg, s.ID, opt)
 	}
 }
@@ -156,8 +178,10 @@ type contentStats struct {
 	Findings     int     `json:"findings"`
 	Raised       int     `json:"exposures_raised"`
 	ScanSeconds  float64 `json:"scan_seconds"`
-	BytesRead    int64   `json:"bytes_read"`
+	BytesScanned int64   `json:"bytes_scanned"`
 	FilesScanned int64   `json:"files_scanned"`
+	Blocks       int64   `json:"ebs_blocks_fetched"`
+	Throttled    int64   `json:"ebs_throttled"`
 }
 
 // scanExposed reads the snapshots behind the exposure findings (or every snapshot with
@@ -180,6 +204,9 @@ func scanExposed(ctx context.Context, stderr io.Writer, res *report.Result, inv 
 			continue
 		}
 		fs, stats, err := scanSnapshot(ctx, p, open, ref)
+		blocks, throttled := p.blockStats()
+		st.Blocks += blocks
+		st.Throttled += throttled
 		var keyErr *ebs.KeyAccessError
 		switch {
 		case errors.As(err, &keyErr):
@@ -194,7 +221,7 @@ func scanExposed(ctx context.Context, stderr io.Writer, res *report.Result, inv 
 			continue
 		}
 		st.Scanned++
-		st.BytesRead += stats.BytesScanned
+		st.BytesScanned += stats.BytesScanned
 		st.FilesScanned += stats.FilesScanned
 		found[ref.ID] = fs
 		if err := p.cache.Put(&contentcache.Entry{Snapshot: ref.ID, Scanned: time.Now().UTC(), Findings: fs}); err != nil {
