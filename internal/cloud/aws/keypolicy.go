@@ -33,6 +33,10 @@ func policyGrantees(doc string) ([]inventory.Grant, error) {
 	}
 	var out []inventory.Grant
 	add := func(k inventory.GrantKind, v string) {
+		v = strings.TrimSpace(v)
+		if v == "" {
+			return // AWS refuses such a policy; an empty name grants no one
+		}
 		g := inventory.Grant{Kind: k, Value: v, Via: inventory.ViaKeyPolicy}
 		for _, x := range out {
 			if x == g {
