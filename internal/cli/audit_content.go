@@ -36,6 +36,7 @@ const (
 // contentOptions are the audit's content-scan flags.
 type contentOptions struct {
 	mode, maxFile, cacheDir    string
+	parallel                   int
 	residual, noCache, noRules bool
 	rules, fileRules           []string
 }
@@ -47,6 +48,7 @@ func (o *contentOptions) flags(f *pflag.FlagSet) {
 	f.StringArrayVar(&o.rules, "rules", nil, "content scan: extra secret rules (TOML, repeatable)")
 	f.BoolVar(&o.noRules, "no-default-rules", false, "content scan: use only the rules given with --rules")
 	f.StringArrayVar(&o.fileRules, "file-rules", nil, "content scan: extra sensitive-file signatures (TOML, repeatable)")
+	f.IntVar(&o.parallel, "content-parallel", 4, "content scan: snapshots read at once")
 	f.StringVar(&o.cacheDir, "cache-dir", "", "where content results are kept by snapshot id (default: the user cache directory)")
 	f.BoolVar(&o.noCache, "no-cache", false, "scan every snapshot again, and keep nothing")
 }
@@ -54,6 +56,7 @@ func (o *contentOptions) flags(f *pflag.FlagSet) {
 // preparedContent is what a content scan needs, checked before any cloud call.
 type preparedContent struct {
 	mode      string
+	parallel  int // snapshots read at once
 	scanner   func() *contentscan.Scanner
 	cache     *contentcache.Cache
 	ebsConfig ebs.TargetOptions
@@ -76,13 +79,16 @@ func (p *preparedContent) blockStats() (blocks, throttled int64) {
 }
 
 func (o *contentOptions) prepare() (*preparedContent, error) {
-	p := &preparedContent{mode: o.mode}
+	p := &preparedContent{mode: o.mode, parallel: o.parallel}
 	switch o.mode {
 	case scanExposedOnly, scanAll:
 	case scanNone:
 		return p, nil
 	default:
 		return nil, fmt.Errorf("--scan-content %q: want exposed, all or none", o.mode)
+	}
+	if o.parallel < 1 {
+		return nil, fmt.Errorf("--content-parallel %d: want at least 1", o.parallel)
 	}
 	maxFile, err := parseSize(o.maxFile)
 	if err != nil {
@@ -191,43 +197,41 @@ func scanExposed(ctx context.Context, stderr io.Writer, res *report.Result, inv 
 	var st contentStats
 	begin := time.Now()
 	plan := planContent(res.Findings, inv, p.mode == scanAll)
+	outs := readSnapshots(ctx, p, open, plan.refs)
 	found := map[string][]finding.Finding{}
 	skipped := map[string]string{}
-	for _, ref := range plan.refs {
-		if ctx.Err() != nil {
-			break
+	for i, ref := range plan.refs {
+		o := outs[i]
+		if !o.done {
+			continue // cancelled before its turn
 		}
 		st.Snapshots++
-		if e, ok, _ := p.cache.Get(ref.ID); ok {
-			st.FromCache++
-			found[ref.ID] = e.Findings
-			continue
-		}
-		fs, stats, err := scanSnapshot(ctx, p, open, ref)
-		blocks, throttled := p.blockStats()
-		st.Blocks += blocks
-		st.Throttled += throttled
 		var keyErr *ebs.KeyAccessError
 		switch {
-		case errors.As(err, &keyErr):
+		case o.cached:
+			st.FromCache++
+			found[ref.ID] = o.findings
+			continue
+		case errors.As(o.err, &keyErr):
 			// Not an audit failure: the audit role is not meant to decrypt every key. The
 			// exposure keeps its own severity and says why its content is unknown.
 			st.NotReadable++
 			skipped[ref.ID] = keyErr.Error()
 			continue
-		case err != nil:
+		case o.err != nil:
 			st.Failed++
-			res.Errors = append(res.Errors, report.ErrorRecord{Target: "ebs:" + ref.ID, Where: "content scan", Message: err.Error()})
+			res.Errors = append(res.Errors, report.ErrorRecord{Target: "ebs:" + ref.ID, Where: "content scan", Message: o.err.Error()})
 			continue
 		}
 		st.Scanned++
-		st.BytesScanned += stats.BytesScanned
-		st.FilesScanned += stats.FilesScanned
-		found[ref.ID] = fs
-		if err := p.cache.Put(&contentcache.Entry{Snapshot: ref.ID, Scanned: time.Now().UTC(), Findings: fs}); err != nil {
+		st.BytesScanned += o.stats.BytesScanned
+		st.FilesScanned += o.stats.FilesScanned
+		found[ref.ID] = o.findings
+		if err := p.cache.Put(&contentcache.Entry{Snapshot: ref.ID, Scanned: time.Now().UTC(), Findings: o.findings}); err != nil {
 			fmt.Fprintf(stderr, "snapwatch: content cache: %v\n", err)
 		}
 	}
+	st.Blocks, st.Throttled = p.blockStats()
 	// Content findings are graded and linked in place, then appended after the exposures.
 	var content []finding.Finding
 	where := map[string][]int{} // snapshot id → indexes in content
@@ -261,6 +265,45 @@ func scanExposed(ctx context.Context, stderr io.Writer, res *report.Result, inv 
 	st.Findings = len(content)
 	st.ScanSeconds = time.Since(begin).Seconds()
 	return st
+}
+
+// snapshotOutcome is what reading one snapshot gave.
+type snapshotOutcome struct {
+	done, cached bool
+	findings     []finding.Finding
+	stats        contentscan.Stats
+	err          error
+}
+
+// readSnapshots reads the snapshots p.parallel at a time: each read is bound by the EBS
+// direct API's latency, not by the CPU, and the readers of one account and region share one
+// block-rate limiter, so running several together stays within the account's quota.
+func readSnapshots(ctx context.Context, p *preparedContent, open openSnapshotFunc, refs []snapshotRef) []snapshotOutcome {
+	outs := make([]snapshotOutcome, len(refs))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range max(1, min(p.parallel, len(refs))) {
+		wg.Go(func() {
+			for i := range next {
+				o := &outs[i]
+				if e, ok, _ := p.cache.Get(refs[i].ID); ok {
+					o.done, o.cached, o.findings = true, true, e.Findings
+					continue
+				}
+				o.findings, o.stats, o.err = scanSnapshot(ctx, p, open, refs[i])
+				o.done = ctx.Err() == nil || o.err == nil
+			}
+		})
+	}
+	for i := range refs {
+		if ctx.Err() != nil {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return outs
 }
 
 // scanSnapshot scans one snapshot with a fresh scanner, so that its findings are its own.

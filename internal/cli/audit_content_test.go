@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -45,11 +46,14 @@ func contentEstate() *inventory.Inventory {
 // snap-locked as AWS does without kms:Decrypt. It counts opens.
 type opener struct {
 	disk, dir string
+	mu        sync.Mutex
 	opened    []string
 }
 
 func (o *opener) open(ctx context.Context, s snapshotRef) (*target.Target, error) {
+	o.mu.Lock()
 	o.opened = append(o.opened, s.ID)
+	o.mu.Unlock()
 	switch s.ID {
 	case "snap-web":
 		return target.Open(ctx, o.disk, target.Options{})
@@ -65,7 +69,7 @@ func auditWithContent(t *testing.T, op *opener, cacheDir string, mode string) (*
 	t.Helper()
 	inv := contentEstate()
 	res := &report.Result{Findings: posture.Check(inv, posture.Config{})}
-	co := contentOptions{mode: mode, maxFile: "64MiB", cacheDir: cacheDir, noCache: cacheDir == ""}
+	co := contentOptions{mode: mode, maxFile: "64MiB", cacheDir: cacheDir, noCache: cacheDir == "", parallel: 3}
 	p, err := co.prepare()
 	if err != nil {
 		t.Fatal(err)

@@ -63,6 +63,7 @@ func runDemo(cmd *cobra.Command, o auditOptions, html string) error {
 	o.endpointURL = env.Sim.URL()
 	o.progress = "never"
 	o.content.maxFile = "256MiB"
+	o.content.parallel = 4
 	o.content.cacheDir = filepath.Join(dir, "cache") // a demo never reuses a result of an earlier one
 	fmt.Fprintf(stderr, "snapwatch demo: snapwatch audit aws --org-role %s --endpoint-url %s --scan-content %s\n",
 		o.orgRole, o.endpointURL, o.content.mode)
