@@ -79,7 +79,7 @@ snapshot could not be read (the partial result is still printed).`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.format, "format", "", "output format: table, json, jsonl, sarif, csv, html (default table on a terminal, json otherwise)")
+	f.StringVar(&o.format, "format", "", "output format: table, json, jsonl, sarif, csv, html, ocsf, asff (default table on a terminal, json otherwise)")
 	f.StringVarP(&o.output, "output", "o", "", "write the result to this file (mode 0600) instead of standard output")
 	f.StringVar(&o.failOn, "fail-on", "", "exit 1 when a finding has at least this severity")
 	f.StringVar(&o.configPath, "config", "", "configuration file (TOML): [trust] and [audit]")

@@ -33,7 +33,7 @@ It prints the findings and writes an HTML report. Nothing leaves the machine.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runDemo(cmd, o, html) },
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.format, "format", "table", "output format on standard output: table, json, jsonl, sarif, csv, html")
+	f.StringVar(&o.format, "format", "table", "output format on standard output: table, json, jsonl, sarif, csv, html, ocsf, asff")
 	f.StringVar(&html, "html", "snapwatch-demo.html", "write the HTML report here (mode 0600); empty: none")
 	f.StringVar(&o.content.mode, "scan-content", scanExposedOnly, "content of exposed snapshots: exposed, all, none")
 	f.BoolVar(&o.content.residual, "residual", true, "content scan: also deleted files and unallocated space")

@@ -52,7 +52,7 @@ Exit codes: 0 nothing at or above --fail-on (or no --fail-on given), 1 findings 
 		RunE: func(cmd *cobra.Command, args []string) error { return runScan(cmd, args, o) },
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.format, "format", "", "output format: table, json, jsonl, sarif, csv, html (default table on a terminal, json otherwise)")
+	f.StringVar(&o.format, "format", "", "output format: table, json, jsonl, sarif, csv, html, ocsf, asff (default table on a terminal, json otherwise)")
 	f.StringVarP(&o.output, "output", "o", "", "write the result to this file (mode 0600) instead of standard output")
 	f.StringVar(&o.failOn, "fail-on", "", "exit 1 when a finding has at least this severity (critical, high, medium, low, info)")
 	f.BoolVar(&o.residual, "residual", false, "also scan deleted files and unallocated space")

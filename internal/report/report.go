@@ -47,8 +47,7 @@ type Result struct {
 // Format names an output format, as given to --format.
 type Format string
 
-// The formats of the CLI contract that exist today. OCSF and ASFF are planned: each will be one
-// file with its writer and one entry in the formats table below.
+// The formats of the CLI contract.
 const (
 	FormatTable Format = "table"
 	FormatJSON  Format = "json"
@@ -56,6 +55,8 @@ const (
 	FormatSARIF Format = "sarif"
 	FormatCSV   Format = "csv"
 	FormatHTML  Format = "html"
+	FormatOCSF  Format = "ocsf" // OCSF 1.4 Findings events, a JSON array
+	FormatASFF  Format = "asff" // AWS Security Finding Format, a JSON array for BatchImportFindings
 )
 
 // Options tune the human-oriented formats; machine formats ignore them.
@@ -88,10 +89,9 @@ var formats = []spec{
 	{name: FormatSARIF, write: writeSARIF},
 	{name: FormatCSV, write: writeCSV},
 	{name: FormatHTML, write: writeHTML, filtered: true},
+	{name: FormatOCSF, write: writeOCSF},
+	{name: FormatASFF, write: writeASFF},
 }
-
-// planned formats are in the CLI contract but have no writer yet.
-var planned = map[Format]bool{"ocsf": true, "asff": true}
 
 // Formats lists the formats Write accepts.
 func Formats() []Format {
@@ -120,9 +120,6 @@ func lookup(f Format) (*spec, error) {
 	names := make([]string, len(formats))
 	for i, s := range formats {
 		names[i] = string(s.name)
-	}
-	if planned[f] {
-		return nil, fmt.Errorf("report: format %q is not available yet (available: %s)", string(f), strings.Join(names, ", "))
 	}
 	return nil, fmt.Errorf("report: unknown format %q (want %s)", string(f), strings.Join(names, ", "))
 }

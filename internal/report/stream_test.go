@@ -140,7 +140,7 @@ func TestStreamConcurrentAdd(t *testing.T) {
 }
 
 func TestNewStreamUnknownFormat(t *testing.T) {
-	if _, err := NewStream(&bytes.Buffer{}, "ocsf", Options{}); err == nil {
+	if _, err := NewStream(&bytes.Buffer{}, "xml", Options{}); err == nil {
 		t.Fatal("accepted")
 	}
 }
