@@ -75,6 +75,9 @@ accounts:
 	if !slices.Equal(got, want) || len(want) == 0 || len(res.Errors) != 0 {
 		t.Errorf("ebs: findings %v errors %v; image file: %v", got, res.Errors, want)
 	}
+	if !strings.Contains(res.raw, `"blocks_fetched"`) {
+		t.Error("the scan's stats do not say what the EBS direct reads cost")
+	}
 	if r := res.Findings[0].Resource; r.Provider != "aws" || r.Type != "ebs-snapshot" || r.ID != "snap-0e000000000000001" || r.Account != "222222222222" || r.Region != "us-east-1" {
 		t.Errorf("resource %+v", r)
 	}

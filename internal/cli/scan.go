@@ -108,6 +108,7 @@ func runScan(cmd *cobra.Command, args []string, o scanOptions) error {
 		Command: "scan", Targets: args, Started: time.Now(),
 	}
 	bar := newProgressBar(stderr, o.progress, sc)
+	var sources []any // what reading each cloud source cost
 	for _, spec := range args {
 		t, err := target.Open(ctx, spec, target.Options{AllowBacking: o.allowBacking,
 			Region: o.region, Profile: o.profile, EndpointURL: o.endpointURL, Base: o.base})
@@ -124,6 +125,9 @@ func runScan(cmd *cobra.Command, args []string, o scanOptions) error {
 		bar.start()
 		err = sc.Scan(ctx, t)
 		bar.stop()
+		if t.SourceStats != nil {
+			sources = append(sources, t.SourceStats()...)
+		}
 		t.Close()
 		if err != nil {
 			return err
@@ -135,6 +139,9 @@ func runScan(cmd *cobra.Command, args []string, o scanOptions) error {
 		res.Errors = append(res.Errors, report.ErrorRecord{Target: e.Target, Where: e.Where, Message: e.Message})
 	}
 	res.Stats = statsMap(sc.Stats())
+	if len(sources) > 0 {
+		res.Stats["sources"] = statsList(sources)
+	}
 	if err := writeResult(cmd, format, o.output, res); err != nil {
 		return err
 	}
@@ -181,6 +188,15 @@ func parseFailOn(s string) (finding.Severity, bool, error) {
 		return 0, false, fmt.Errorf("--fail-on: %w", err)
 	}
 	return sev, true, nil
+}
+
+// statsList turns stats structs into the JSON-shaped values a report carries.
+func statsList(vs []any) []any {
+	out := make([]any, len(vs))
+	for i, v := range vs {
+		out[i] = statsMap(v)
+	}
+	return out
 }
 
 // statsMap turns a stats struct into the map a report carries, through its JSON form so the

@@ -51,7 +51,10 @@ type Target struct {
 	// it did not look inside them, not report them clean.
 	Unreadable []Unreadable
 	Warnings   []string
-	close      func() error
+	// SourceStats, when set, reports what reading the source cost (EBS direct: blocks fetched,
+	// throttling, retries), for the scan's stats. Call it after the scan.
+	SourceStats func() []any
+	close       func() error
 }
 
 // Unreadable is a volume that could not be scanned.

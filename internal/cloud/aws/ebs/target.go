@@ -95,6 +95,16 @@ func OpenImageTarget(ctx context.Context, cfg aws.Config, amiID string, opt Targ
 		}
 		opened++
 		merged.AddCloser(t.Close)
+		if t.SourceStats != nil {
+			prev, more := merged.SourceStats, t.SourceStats
+			merged.SourceStats = func() []any {
+				var out []any
+				if prev != nil {
+					out = prev()
+				}
+				return append(out, more()...)
+			}
+		}
 		for _, m := range t.Mounts {
 			m.Volume = dev + "/" + m.Volume
 			merged.Mounts = append(merged.Mounts, m)
@@ -176,6 +186,7 @@ func (o *opener) snapshot(ctx context.Context, id, spec, base string) (*target.T
 		return nil, fmt.Errorf("%s: %w", spec, err)
 	}
 	t.AddCloser(r.Close)
+	t.SourceStats = func() []any { return []any{r.Stats()} }
 	if note != "" {
 		t.Warnings = append(t.Warnings, note)
 	}
