@@ -63,5 +63,35 @@ func (w *worker) member(ctx context.Context, j job, m unpack.Member, loc finding
 	}
 	mj := j
 	mj.path = m.Path
-	return w.stream(ctx, mj, loc, io.LimitReader(r, w.s.opt.MaxFileBytes))
+	lim := &memberLimit{r: r, left: w.s.opt.MaxFileBytes}
+	err = w.stream(ctx, mj, loc, lim)
+	if lim.over {
+		w.s.c.skip(skipTooLarge) // as a plain file that long: its head is scanned, the rest counted
+	}
+	return err
+}
+
+// memberLimit bounds what is scanned of one member at MaxFileBytes, charging zeros at a quarter
+// (unpack.Cost) so that a compressed sparse disk image is read whole. It ends the member
+// quietly at the limit and records whether more was there.
+type memberLimit struct {
+	r    io.Reader
+	left int64
+	over bool
+}
+
+func (m *memberLimit) Read(p []byte) (int, error) {
+	if m.left <= 0 {
+		var one [1]byte
+		if n, _ := io.ReadFull(m.r, one[:]); n > 0 {
+			m.over = true
+		}
+		return 0, io.EOF
+	}
+	if int64(len(p)) > m.left {
+		p = p[:m.left]
+	}
+	n, err := m.r.Read(p)
+	m.left -= unpack.Cost(p[:n])
+	return n, err
 }

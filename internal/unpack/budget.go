@@ -1,6 +1,7 @@
 package unpack
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -9,6 +10,39 @@ import (
 // ratioGrace is the output a stream may produce before its ratio is judged: a small file of
 // repetitive text legitimately compresses far beyond any sane bomb threshold.
 const ratioGrace = 1 << 20
+
+// zeroWeight is how many decompressed zero bytes cost one byte of an allowance. A gzipped or
+// zipped disk image is mostly zeros (its unwritten blocks): counted at full weight, a 2 GiB
+// image with 50 MiB of data would trip the ratio check and the member limit, and its data go
+// unread. Zeros hold no secret and scan at memory speed, but a bomb is zeros too, so they are
+// not free: at a quarter weight the walk stays bounded by four times its allowance. Only whole
+// all-zero reads count as zeros, which is what the long runs of a sparse image give.
+const zeroWeight = 4
+
+// Cost is what the bytes just read into p charge to an allowance: their length, or a quarter
+// of it when they are all zeros. Consumers that bound what they read of a member use it too,
+// so that a compressed sparse disk image is bounded the same way at every layer.
+func Cost(p []byte) int64 { return cost(p) }
+
+func cost(p []byte) int64 {
+	if allZero(p) {
+		return (int64(len(p)) + zeroWeight - 1) / zeroWeight
+	}
+	return int64(len(p))
+}
+
+var zeroPage [4096]byte
+
+func allZero(p []byte) bool {
+	for len(p) > 0 {
+		k := min(len(p), len(zeroPage))
+		if !bytes.Equal(p[:k], zeroPage[:k]) {
+			return false
+		}
+		p = p[k:]
+	}
+	return true
+}
 
 // budget is the MaxTotalBytes allowance of one top-level file, shared by every decompressor
 // opened under it. Bytes are counted where they are produced (a decompressor's output, a sparse
@@ -59,8 +93,9 @@ type meter struct {
 	path, format string
 	r            io.Reader    // decompressed bytes
 	in           *countReader // compressed bytes consumed so far; nil when nothing is compressed (sparse holes)
-	out          int64
-	ratio        int64 // 0: no ratio check
+	out          int64        // bytes produced
+	dense        int64        // of which in reads that were not all zeros: what the ratio judges
+	ratio        int64        // 0: no ratio check
 	budget       *budget
 	err          error // sticky: a stream that failed stays failed
 }
@@ -79,10 +114,16 @@ func (m *meter) Read(p []byte) (int, error) {
 		return 0, m.err
 	}
 	m.out += int64(n)
-	m.budget.left -= int64(n)
-	if m.ratio > 0 && m.in != nil && m.out > ratioGrace && m.out > m.ratio*max(m.in.n, 1) {
+	c := cost(p[:n])
+	m.budget.left -= c
+	if c == int64(n) {
+		m.dense += c
+	}
+	// The ratio is judged on the bytes that are not zeros: a compressed sparse disk image has a
+	// huge overall ratio and is no bomb; a bomb of zeros is bounded by the weighted allowance.
+	if m.ratio > 0 && m.in != nil && m.dense > ratioGrace && m.dense > m.ratio*max(m.in.n, 1) {
 		m.err = &LimitError{Path: m.path, Limit: "MaxRatio", Msg: fmt.Sprintf("%s: bomb: ratio %.1f:1 exceeds %d:1 at %s",
-			m.format, float64(m.out)/float64(max(m.in.n, 1)), m.ratio, bytesText(m.out))}
+			m.format, float64(m.dense)/float64(max(m.in.n, 1)), m.ratio, bytesText(m.out))}
 		return n, m.err
 	}
 	if err != nil && err != io.EOF {
@@ -163,7 +204,7 @@ func (e *entryReader) Read(p []byte) (int, error) {
 		p = p[:e.left]
 	}
 	n, err := e.r.Read(p)
-	e.left -= int64(n)
+	e.left -= cost(p[:n])
 	if err != nil && err != io.EOF {
 		e.err = err
 	}
