@@ -290,6 +290,7 @@ func (s *Scanner) Stats() Stats {
 	st.ArchiveMembers = s.c.members.Load()
 	st.DeletedScanned = s.c.deleted.Load()
 	st.UnallocatedBytes = s.c.unallocated.Load()
+	st.CodeBytesSkipped = s.c.codeSkipped.Load()
 	st.Seconds = time.Since(s.started).Seconds()
 	if st.Seconds > 0 {
 		st.MBPerSecond = float64(st.BytesScanned) / 1e6 / st.Seconds

@@ -15,7 +15,8 @@ type Stats struct {
 	ArchiveMembers   int64            `json:"archive_members"`
 	DeletedScanned   int64            `json:"deleted_files_scanned"`
 	UnallocatedBytes int64            `json:"unallocated_bytes_scanned"`
-	Skipped          map[string]int64 `json:"skipped,omitempty"` // by reason
+	CodeBytesSkipped int64            `json:"elf_code_bytes_skipped"` // .text of executables and libraries: machine code
+	Skipped          map[string]int64 `json:"skipped,omitempty"`      // by reason
 	Unreadable       []string         `json:"unreadable_volumes,omitempty"`
 	Findings         int              `json:"findings"`
 	Seconds          float64          `json:"seconds"`
@@ -33,6 +34,7 @@ type Progress struct {
 type counters struct {
 	filesSeen, filesScanned, bytesScanned atomic.Int64
 	members, deleted, unallocated         atomic.Int64
+	codeSkipped                           atomic.Int64
 	filesTotal, bytesTotal, findings      atomic.Int64
 
 	mu      sync.Mutex

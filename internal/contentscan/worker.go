@@ -69,8 +69,20 @@ func (w *worker) run(ctx context.Context, j job) {
 	if allowed {
 		return // the secret rules would drop everything in it; the catalogue has judged it
 	}
-	if err := w.stream(ctx, j, loc, io.NewSectionReader(ra, 0, size)); err != nil && ctx.Err() == nil {
-		w.s.fail(j.t, j.m, j.path, err)
+	ranges := [][2]int64{{0, size}}
+	if bytes.HasPrefix(head, []byte("\x7fELF")) {
+		if a, b, ok := codeRange(ra, size); ok {
+			ranges = keptRanges(size, a, b)
+			w.s.c.codeSkipped.Add(b - a)
+		}
+	}
+	for _, r := range ranges {
+		part := j
+		part.off = j.off + r[0]
+		if err := w.stream(ctx, part, loc, io.NewSectionReader(ra, r[0], r[1]-r[0])); err != nil && ctx.Err() == nil {
+			w.s.fail(j.t, j.m, j.path, err)
+			return
+		}
 	}
 }
 
