@@ -27,3 +27,43 @@ func (e *CorruptError) Is(target error) bool { return target == ErrCorrupt }
 func Corrupt(fsName, what, reason string, args ...any) error {
 	return &CorruptError{FS: fsName, What: what, Reason: fmt.Sprintf(reason, args...)}
 }
+
+// maxListed bounds how many errors one Errors value keeps; the rest are only counted, so a
+// directory with a million broken blocks does not build a million-line error.
+const maxListed = 8
+
+// Errors collects the errors of a partial result (a directory listing that skipped broken
+// blocks). The zero value is ready to use; Err joins what was collected.
+type Errors struct {
+	errs    []error
+	dropped int
+}
+
+// Add records err (nil is ignored).
+func (e *Errors) Add(err error) {
+	switch {
+	case err == nil:
+	case len(e.errs) < maxListed:
+		e.errs = append(e.errs, err)
+	default:
+		e.dropped++
+	}
+}
+
+// Len is how many errors were added.
+func (e *Errors) Len() int { return len(e.errs) + e.dropped }
+
+// Err is nil when nothing was added, else the errors joined (with a count of those left out).
+func (e *Errors) Err() error {
+	if e.Len() == 0 {
+		return nil
+	}
+	all := e.errs
+	if e.dropped > 0 {
+		all = append(all[:len(all):len(all)], fmt.Errorf("… and %d more errors", e.dropped))
+	}
+	if len(all) == 1 {
+		return all[0]
+	}
+	return errors.Join(all...)
+}

@@ -2,6 +2,7 @@ package ext4
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -30,7 +31,7 @@ func appendRun(runs []run, r run, what string) ([]run, error) {
 		}
 	}
 	if len(runs) >= maxRuns {
-		return nil, filesystem.Corrupt("ext4", what, "more than %d fragments", maxRuns)
+		return nil, fmt.Errorf("%w (%w)", filesystem.Corrupt("ext4", what, "more than %d fragments", maxRuns), errBudget)
 	}
 	return append(runs, r), nil
 }
@@ -47,9 +48,13 @@ type mapBudget struct {
 	left uint64
 }
 
+// errBudget marks the errors of the caps on a block map walk: they end even a walk that
+// tolerates damage (skipping would not bound the work).
+var errBudget = errors.New("block map budget exceeded")
+
 func (b *mapBudget) take(n uint64, what string) error {
 	if n > b.left {
-		return filesystem.Corrupt("ext4", what, "maps more blocks than the volume holds (blocks named more than once?)")
+		return fmt.Errorf("%w (%w)", filesystem.Corrupt("ext4", what, "maps more blocks than the volume holds (blocks named more than once?)"), errBudget)
 	}
 	b.left -= n
 	return nil
@@ -62,11 +67,19 @@ func (f *FS) sizeBlocks(size int64) uint64 {
 
 // blockRuns maps the blocks of a file that keeps its data in blocks (not inline).
 func (f *FS) blockRuns(in *inode) ([]run, error) {
+	return f.mapRuns(in, nil)
+}
+
+// mapRuns is blockRuns; with skip set, extents, pointers and tree blocks that lie outside the
+// volume or cannot be read are handed to skip (with the first logical block they map) and left
+// out, instead of failing the whole map. Directories use it: a damaged extent loses only the
+// blocks it maps.
+func (f *FS) mapRuns(in *inode, skip func(lblk uint64, err error)) ([]run, error) {
 	limit := f.sizeBlocks(in.size)
 	if in.flags&flagExtents != 0 {
-		return f.extentRuns(in, limit)
+		return f.extentRuns(in, limit, skip)
 	}
-	return f.indirectRuns(in, limit)
+	return f.indirectRuns(in, limit, skip)
 }
 
 // isFastSymlink tells a symlink whose target is stored in i_block itself.

@@ -99,9 +99,15 @@ func (s *salvage) scanDir(job dirJob) {
 		s.emit(filesystem.Deleted{}, err)
 		return
 	}
-	err = f.dirBlocks(in, func(lblk uint64, b []byte) (bool, error) {
-		s.scanBlock(in, job, lblk, b)
-		return !s.stop, nil
+	err = f.dirBlocks(in, func(lblk uint64, b []byte, berr error) bool {
+		if b == nil {
+			if !job.dead {
+				s.emit(filesystem.Deleted{}, berr)
+			}
+			return !s.stop
+		}
+		s.scanBlock(in, job, lblk, b) // a failed checksum does not matter to salvage
+		return !s.stop
 	})
 	if err != nil && !job.dead {
 		s.emit(filesystem.Deleted{}, err)

@@ -2,9 +2,11 @@ package ext4
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"io/fs"
 
@@ -73,44 +75,100 @@ func (f *FS) dirents(b []byte, what string, fn func(d dirent) bool) error {
 }
 
 // dirBlocks calls fn with each block (or inline region) of a directory, in logical order.
-// Holes are skipped. fn returns false to stop early.
-func (f *FS) dirBlocks(in *inode, fn func(lblk uint64, b []byte) (bool, error)) error {
+// Holes are skipped. Damage confined to one block does not end the walk: a block that cannot be
+// mapped or read is passed as (lblk, nil, err), and a block that reads but fails its checksum
+// (metadata_csum) as (lblk, b, err), so that callers keep the other blocks. fn returns false
+// to stop early. The error returned is damage that stops the walk before it reaches any block
+// (a size past the cap, an unreadable block map).
+func (f *FS) dirBlocks(in *inode, fn func(lblk uint64, b []byte, err error) bool) error {
 	what := "directory inode " + itoa(in.ino)
 	if in.flags&flagInlineData != 0 {
 		// i_block starts with the parent's inode number; entries follow, then continue in system.data.
-		if more, err := fn(0, in.iblock()[4:]); err != nil || !more {
-			return err
+		if !fn(0, in.iblock()[4:], nil) {
+			return nil
 		}
 		ext, _, err := f.inodeXattr(in, xattrIndexSystem, "data")
-		if err != nil || len(ext) == 0 {
-			return err
+		if err != nil {
+			fn(1, nil, err)
+			return nil
 		}
-		_, err = fn(1, ext)
-		return err
+		if len(ext) > 0 {
+			fn(1, ext, nil)
+		}
+		return nil
 	}
 	if in.size > maxDirBytes {
 		return filesystem.Corrupt("ext4", what, "size %d exceeds the %d-byte cap for directories", in.size, maxDirBytes)
 	}
-	runs, err := f.blockRuns(in)
+	type skipped struct {
+		lblk uint64
+		err  error
+	}
+	var lost []skipped
+	runs, err := f.mapRuns(in, func(lblk uint64, err error) { lost = append(lost, skipped{lblk, err}) })
 	if err != nil {
 		return err
+	}
+	for _, s := range lost {
+		if !fn(s.lblk, nil, filesystem.Corrupt("ext4", fmt.Sprintf("%s block %d", what, s.lblk), "not mapped: %v", s.err)) {
+			return nil
+		}
 	}
 	for _, r := range runs {
 		if r.uninit {
 			continue
 		}
 		for i := uint64(0); i < r.length; i++ {
+			lblk := r.logical + i
 			b, err := f.readBlock(r.physical + i)
 			if err != nil {
-				return filesystem.Corrupt("ext4", what, "block %d: %v", r.logical+i, err)
+				if !fn(lblk, nil, filesystem.Corrupt("ext4", fmt.Sprintf("%s block %d", what, lblk), "volume block %d: %v", r.physical+i, err)) {
+					return nil
+				}
+				continue
 			}
-			if more, err := fn(r.logical+i, b); err != nil || !more {
-				return err
+			if !fn(lblk, b, f.dirBlockChecksum(in, lblk, r.physical+i, b)) {
+				return nil
 			}
 		}
 	}
 	return nil
 }
+
+// dirTailSize is the size of the fake entry at the end of a leaf block that holds its checksum.
+const dirTailSize = 12
+
+// dirBlockChecksum verifies a leaf block's checksum on metadata_csum volumes, as the kernel
+// does before it trusts the block: the last 12 bytes are a fake entry (inode 0, rec_len 12,
+// name_len 0, type 0xDE) whose crc32c covers the inode number, its generation and the block
+// before it. htree index blocks (dx_root, dx_node) carry another kind of checksum and are not
+// checked here.
+func (f *FS) dirBlockChecksum(in *inode, lblk, phys uint64, b []byte) error {
+	if f.sb.roCompat&roCompatMetaCsum == 0 || int64(len(b)) != f.blockSize {
+		return nil
+	}
+	if in.flags&flagIndex != 0 && (lblk == 0 || le32(b, 0) == 0 && int64(f.decodeRecLen(le16(b, 4))) == f.blockSize) {
+		return nil
+	}
+	what := fmt.Sprintf("directory inode %d block %d", in.ino, lblk)
+	t := b[len(b)-dirTailSize:]
+	if le32(t, 0) != 0 || le16(t, 4) != dirTailSize || t[6] != 0 || t[7] != 0xDE {
+		return filesystem.Corrupt("ext4", what, "volume block %d has no checksum tail (metadata_csum)", phys)
+	}
+	var id [8]byte
+	binary.LittleEndian.PutUint32(id[0:], uint32(in.ino))
+	binary.LittleEndian.PutUint32(id[4:], in.generation())
+	sum := crc32cRaw(crc32cRaw(f.sb.csumSeed, id[:]), b[:len(b)-dirTailSize])
+	if stored := le32(t, 8); stored != sum {
+		return filesystem.Corrupt("ext4", what, "volume block %d checksum 0x%08x does not match its content (0x%08x)", phys, stored, sum)
+	}
+	return nil
+}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// crc32cRaw is the kernel's crc32c: no inversion before or after, so that sums chain.
+func crc32cRaw(crc uint32, p []byte) uint32 { return ^crc32.Update(^crc, castagnoli, p) }
 
 // entryName renders a stored name: ciphertext names of encrypted directories become hex, since
 // they are unreadable without the key and may contain '/' or NUL.
@@ -151,22 +209,31 @@ func (f *FS) entryType(d dirent) fs.FileMode {
 	return fs.ModeIrregular
 }
 
-// ReadDir lists a directory in on-disk order, without "." and "..".
+// ReadDir lists a directory in on-disk order, without "." and "..". A damaged block (bad
+// rec_len, failed checksum, unmapped or unreadable) does not lose the others: their entries are
+// returned together with an error naming the directory inode and each damaged block. Entries
+// of a damaged block that parse before the damage are kept.
 func (f *FS) ReadDir(ino uint64) ([]filesystem.Entry, error) {
 	in, err := f.dirInode(ino)
 	if err != nil {
 		return nil, err
 	}
 	var out []filesystem.Entry
+	var errs filesystem.Errors
 	what := "directory inode " + itoa(ino)
-	err = f.dirBlocks(in, func(lblk uint64, b []byte) (bool, error) {
+	err = f.dirBlocks(in, func(lblk uint64, b []byte, berr error) bool {
+		errs.Add(berr)
+		if b == nil {
+			return true
+		}
 		var bad error
-		err := f.dirents(b, fmt.Sprintf("%s block %d", what, lblk), func(d dirent) bool {
+		where := fmt.Sprintf("%s block %d", what, lblk)
+		err := f.dirents(b, where, func(d dirent) bool {
 			if d.ino == 0 || !usableName(d.name) {
 				return true
 			}
 			if uint64(d.ino) > uint64(f.sb.inodesCount) {
-				bad = filesystem.Corrupt("ext4", fmt.Sprintf("%s block %d", what, lblk), "entry %q points at inode %d beyond %d", d.name, d.ino, f.sb.inodesCount)
+				bad = filesystem.Corrupt("ext4", where, "entry %q points at inode %d beyond %d", d.name, d.ino, f.sb.inodesCount)
 				return false
 			}
 			out = append(out, filesystem.Entry{Name: entryName(in, d.name), Ino: uint64(d.ino), Type: f.entryType(d)})
@@ -175,12 +242,13 @@ func (f *FS) ReadDir(ino uint64) ([]filesystem.Entry, error) {
 		if err == nil {
 			err = bad
 		}
-		return err == nil, err
+		errs.Add(err)
+		return true
 	})
 	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	return out, errs.Err()
 }
 
 // Lookup finds one name in a directory: through the htree index when there is one and the
@@ -199,22 +267,34 @@ func (f *FS) Lookup(dir uint64, name string) (filesystem.Entry, error) {
 	return f.linearLookup(in, name)
 }
 
+// linearLookup scans every block for the name. Damaged blocks are passed over; when the name
+// is in none of the others, the damage is the answer (the name may be in what was lost), not
+// fs.ErrNotExist.
 func (f *FS) linearLookup(in *inode, name string) (filesystem.Entry, error) {
 	var found *filesystem.Entry
+	var errs filesystem.Errors
 	what := "directory inode " + itoa(in.ino)
-	err := f.dirBlocks(in, func(lblk uint64, b []byte) (bool, error) {
+	err := f.dirBlocks(in, func(lblk uint64, b []byte, berr error) bool {
+		if b == nil {
+			errs.Add(berr)
+			return true
+		}
 		err := f.dirents(b, fmt.Sprintf("%s block %d", what, lblk), func(d dirent) bool {
 			if d.ino != 0 && usableName(d.name) && entryName(in, d.name) == name {
 				found = &filesystem.Entry{Name: name, Ino: uint64(d.ino), Type: f.entryType(d)}
 			}
 			return found == nil
 		})
-		return found == nil, err
+		errs.Add(err)
+		return found == nil
 	})
 	if found != nil {
 		return *found, nil
 	}
 	if err != nil {
+		return filesystem.Entry{}, err
+	}
+	if err := errs.Err(); err != nil {
 		return filesystem.Entry{}, err
 	}
 	return filesystem.Entry{}, fs.ErrNotExist

@@ -1,6 +1,9 @@
 package ext4
 
 import (
+	"errors"
+	"fmt"
+
 	"github.com/snapwatch/snapwatch/internal/filesystem"
 )
 
@@ -22,11 +25,15 @@ type extentWalk struct {
 	nodes  int
 	runs   []run
 	budget mapBudget
+	// skip, when set, receives the extents and subtrees that point outside the volume or
+	// cannot be read, and the walk goes on without them (directories: the other blocks are
+	// still listed). When nil, any such damage fails the whole map.
+	skip func(lblk uint64, err error)
 }
 
 // extentRuns maps a file that uses an extent tree rooted in i_block.
-func (f *FS) extentRuns(in *inode, limit uint64) ([]run, error) {
-	w := &extentWalk{f: f, what: "inode " + itoa(in.ino) + " extent tree", limit: limit, budget: mapBudget{f.volumeBlocks()}}
+func (f *FS) extentRuns(in *inode, limit uint64, skip func(uint64, error)) ([]run, error) {
+	w := &extentWalk{f: f, what: "inode " + itoa(in.ino) + " extent tree", limit: limit, budget: mapBudget{f.volumeBlocks()}, skip: skip}
 	if err := w.node(in.iblock(), -1); err != nil {
 		return nil, err
 	}
@@ -62,20 +69,35 @@ func (w *extentWalk) node(b []byte, want int) error {
 			continue
 		}
 		if lblk < w.next && i > 0 {
-			return bad("index entry %d starts at block %d, before the %d already mapped", i, lblk, w.next)
+			if err := w.soft(lblk, bad("index entry %d starts at block %d, before the %d already mapped", i, lblk, w.next)); err != nil {
+				return err
+			}
+			continue
 		}
 		if w.nodes++; w.nodes > maxExtentNodes || uint64(w.nodes) > w.f.volumeBlocks() {
-			return bad("more than %d tree nodes", min(maxExtentNodes, w.f.volumeBlocks()))
+			return fmt.Errorf("%w (%w)", bad("more than %d tree nodes", min(maxExtentNodes, w.f.volumeBlocks())), errBudget)
 		}
 		child := uint64(le32(e, 4)) | uint64(le16(e, 8))<<32
 		cb, err := w.f.metaBlock(child)
 		if err != nil {
-			return bad("index entry %d: %v", i, err)
+			err = bad("index entry %d: %v", i, err)
+		} else {
+			err = w.node(cb, depth-1)
 		}
-		if err := w.node(cb, depth-1); err != nil {
+		if err := w.soft(lblk, err); err != nil {
 			return err
 		}
 	}
+	return nil
+}
+
+// soft hands a damaged part of the tree to skip when the walk tolerates damage; otherwise the
+// error stands. Budget errors (too many nodes or blocks) are never skipped: they end the walk.
+func (w *extentWalk) soft(lblk uint64, err error) error {
+	if err == nil || w.skip == nil || errors.Is(err, errBudget) {
+		return err
+	}
+	w.skip(lblk, err)
 	return nil
 }
 
@@ -88,14 +110,15 @@ func (w *extentWalk) leaf(e []byte) error {
 	}
 	start := uint64(le16(e, 6))<<32 | uint64(le32(e, 8))
 	if n == 0 {
-		return filesystem.Corrupt("ext4", w.what, "extent at logical block %d has length 0", lblk)
+		return w.soft(lblk, filesystem.Corrupt("ext4", w.what, "extent at logical block %d has length 0", lblk))
 	}
 	if lblk < w.next {
-		return filesystem.Corrupt("ext4", w.what, "extent at logical block %d overlaps the one before (ends at %d)", lblk, w.next)
+		return w.soft(lblk, filesystem.Corrupt("ext4", w.what, "extent at logical block %d overlaps the one before (ends at %d)", lblk, w.next))
 	}
 	if start < uint64(w.f.sb.firstDataBlock) || start >= w.f.sb.blocksCount || n > w.f.sb.blocksCount-start {
-		return filesystem.Corrupt("ext4", w.what, "extent at logical block %d maps blocks %d+%d outside the %d-block file system",
-			lblk, start, n, w.f.sb.blocksCount)
+		w.next = lblk + n
+		return w.soft(lblk, filesystem.Corrupt("ext4", w.what, "extent at logical block %d maps blocks %d+%d outside the %d-block file system",
+			lblk, start, n, w.f.sb.blocksCount))
 	}
 	w.next = lblk + n
 	if lblk+n > w.limit {

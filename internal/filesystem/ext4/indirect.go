@@ -1,6 +1,9 @@
 package ext4
 
 import (
+	"errors"
+	"fmt"
+
 	"github.com/snapwatch/snapwatch/internal/filesystem"
 )
 
@@ -22,10 +25,11 @@ type indirectWalk struct {
 	reads  uint64
 	runs   []run
 	budget mapBudget
+	skip   func(lblk uint64, err error) // as extentWalk.skip
 }
 
-func (f *FS) indirectRuns(in *inode, limit uint64) ([]run, error) {
-	w := &indirectWalk{f: f, what: "inode " + itoa(in.ino) + " block map", limit: limit, ppb: uint64(f.blockSize / 4), budget: mapBudget{f.volumeBlocks()}}
+func (f *FS) indirectRuns(in *inode, limit uint64, skip func(uint64, error)) ([]run, error) {
+	w := &indirectWalk{f: f, what: "inode " + itoa(in.ino) + " block map", limit: limit, ppb: uint64(f.blockSize / 4), budget: mapBudget{f.volumeBlocks()}, skip: skip}
 	ib := in.iblock()
 	for i := uint64(0); i < directBlocks && i < limit; i++ {
 		if err := w.data(i, uint64(le32(ib, int(4*i)))); err != nil {
@@ -48,7 +52,7 @@ func (w *indirectWalk) data(logical, blk uint64) error {
 		return nil // hole
 	}
 	if blk < uint64(w.f.sb.firstDataBlock) || blk >= w.f.sb.blocksCount {
-		return filesystem.Corrupt("ext4", w.what, "logical block %d points at block %d outside the file system", logical, blk)
+		return w.soft(logical, filesystem.Corrupt("ext4", w.what, "logical block %d points at block %d outside the file system", logical, blk))
 	}
 	if err := w.budget.take(1, w.what); err != nil {
 		return err
@@ -64,11 +68,11 @@ func (w *indirectWalk) indirect(blk uint64, level int, logical uint64) error {
 		return nil
 	}
 	if w.reads++; w.reads > maxIndirectReads || w.reads > w.f.volumeBlocks() {
-		return filesystem.Corrupt("ext4", w.what, "more indirect blocks than %d or than the volume holds (a pointer loop?)", maxIndirectReads)
+		return fmt.Errorf("%w (%w)", filesystem.Corrupt("ext4", w.what, "more indirect blocks than %d or than the volume holds (a pointer loop?)", maxIndirectReads), errBudget)
 	}
 	b, err := w.f.readBlock(blk)
 	if err != nil {
-		return filesystem.Corrupt("ext4", w.what, "level-%d indirect block: %v", level, err)
+		return w.soft(logical, filesystem.Corrupt("ext4", w.what, "level-%d indirect block: %v", level, err))
 	}
 	span := uint64(1)
 	for i := 1; i < level; i++ {
@@ -89,5 +93,14 @@ func (w *indirectWalk) indirect(blk uint64, level int, logical uint64) error {
 			return err
 		}
 	}
+	return nil
+}
+
+// soft is extentWalk.soft for block pointers.
+func (w *indirectWalk) soft(lblk uint64, err error) error {
+	if err == nil || w.skip == nil || errors.Is(err, errBudget) {
+		return err
+	}
+	w.skip(lblk, err)
 	return nil
 }

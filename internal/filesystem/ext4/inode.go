@@ -202,3 +202,6 @@ func (in *inode) goMode() fs.FileMode {
 	m, _ := filesystem.UnixMode(in.mode)
 	return m
 }
+
+// generation is i_generation, which metadata checksums of the inode's blocks cover.
+func (in *inode) generation() uint32 { return le32(in.raw, 0x64) }

@@ -38,6 +38,7 @@ const (
 	incompatMetaBG     = 0x10
 	incompatExtents    = 0x40
 	incompat64Bit      = 0x80
+	incompatCsumSeed   = 0x2000
 	incompatFlexBG     = 0x200
 	incompatLargeDir   = 0x4000
 	incompatInlineData = 0x8000
@@ -77,6 +78,7 @@ type superblock struct {
 	firstMetaBG      uint32
 	flags            uint32
 	backupBGs        [2]uint32
+	csumSeed         uint32 // crc32c seed of metadata checksums (metadata_csum), kernel convention
 }
 
 func le16(b []byte, off int) uint16 { return binary.LittleEndian.Uint16(b[off:]) }
@@ -131,6 +133,11 @@ func readSuperblock(r io.ReaderAt, size int64) (*superblock, error) {
 		sb.firstMetaBG = le32(b, 0x104)
 	}
 	sb.backupBGs = [2]uint32{le32(b, 0x24C), le32(b, 0x250)}
+	if sb.incompat&incompatCsumSeed != 0 {
+		sb.csumSeed = le32(b, 0x270)
+	} else {
+		sb.csumSeed = crc32cRaw(^uint32(0), sb.uuid[:])
+	}
 	if err := sb.validate(size); err != nil {
 		return nil, err
 	}

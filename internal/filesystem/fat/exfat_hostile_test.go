@@ -145,7 +145,7 @@ func TestExFATHostile(t *testing.T) {
 		}, "past the end of the volume", nil},
 		{"no bitmap entry", func(img []byte) { img[cl(4)+32] = 0x01 }, "no allocation bitmap", nil},
 		{"bitmap too small", func(img []byte) { binary.LittleEndian.PutUint64(img[cl(4)+32+24:], 1) }, "cannot hold the bits", nil},
-		{"entry set checksum wrong: skipped", func(img []byte) { img[cl(4)+96+2] ^= 1 }, "", nil},
+		{"entry set checksum wrong: skipped and reported", func(img []byte) { img[cl(4)+96+2] ^= 1 }, "", []string{"root directory entry set", "checksum"}},
 		{"contiguous file past the heap", func(img []byte) {
 			set := img[cl(4)+96 : cl(4)+96+96]
 			binary.LittleEndian.PutUint32(set[32+20:], 17)

@@ -263,13 +263,21 @@ func (v *exfatVolume) dirSourceOf(ino uint64) (dirSource, bool, error) {
 	return v.sourceOf(l), f.noFatChain, nil
 }
 
-// ReadDir lists a directory: the file entry sets whose checksum holds.
+// ReadDir lists a directory: the file entry sets whose checksum holds. A set that fails its
+// checksum or is malformed is skipped and reported; a chain that breaks gives the entries
+// before the break; an unreadable cluster is skipped. The errors come back with the listing.
 func (v *exfatVolume) ReadDir(ino uint64) ([]filesystem.Entry, error) {
 	src, contiguous, err := v.dirSourceOf(ino)
 	if err != nil {
 		return nil, err
 	}
+	what := "root directory"
+	if ino != rootIno {
+		what = fmt.Sprintf("directory id %d", ino)
+	}
+	src.what = what
 	var out []filesystem.Entry
+	var errs filesystem.Errors
 	var sets setCollector
 	err = scanSegments(&v.g, src, func(off int64, e []byte) bool {
 		if e[0] == exEnd {
@@ -281,6 +289,11 @@ func (v *exfatVolume) ReadDir(ino uint64) ([]filesystem.Entry, error) {
 		}
 		f, ok := parseEntrySet(set, false)
 		if !ok {
+			why := "is malformed (entry types, name length)"
+			if stored, sum := binary.LittleEndian.Uint16(set[2:]), setChecksum(set, false); stored != sum {
+				why = fmt.Sprintf("checksum 0x%04x does not match its content (0x%04x)", stored, sum)
+			}
+			errs.Add(v.g.corrupt(fmt.Sprintf("%s entry set at id %d", what, uint64(at)/direntSize), "%s; skipped", why))
 			return true
 		}
 		id := uint64(at) / direntSize
@@ -295,10 +308,11 @@ func (v *exfatVolume) ReadDir(ino uint64) ([]filesystem.Entry, error) {
 		out = append(out, filesystem.Entry{Name: f.name, Ino: id, Type: typ})
 		return true
 	})
-	if err != nil {
-		return nil, err
+	errs.Add(err)
+	if len(out) == 0 && err != nil {
+		return nil, errs.Err()
 	}
-	return out, nil
+	return out, errs.Err()
 }
 
 func (v *exfatVolume) Open(ino uint64) (io.ReaderAt, error) {

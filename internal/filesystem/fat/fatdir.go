@@ -1,6 +1,7 @@
 package fat
 
 import (
+	"fmt"
 	"io/fs"
 
 	"github.com/snapwatch/snapwatch/internal/filesystem"
@@ -14,19 +15,26 @@ type dirSource struct {
 	segs   []segment
 	runs   []run // the clusters, when the directory is a chain
 	broken error
+	what   string // the directory, for errors ("" is "directory")
 }
 
 // scanChunk bounds the buffer a directory scan reads into.
 const scanChunk = 64 << 10
 
 // scan calls fn with the volume offset and the 32 bytes of every entry of the directory until fn
-// returns false. A broken chain is reported only if the scan gets that far.
+// returns false. A broken chain is reported only if the scan gets that far. A region that cannot
+// be read is skipped and reported; the scan goes on after it.
 func (v *fatVolume) scan(src dirSource, fn func(off int64, b []byte) bool) error {
 	return scanSegments(&v.g, src, fn)
 }
 
 func scanSegments(g *geometry, src dirSource, fn func(off int64, b []byte) bool) error {
 	var buf []byte
+	var errs filesystem.Errors
+	what := src.what
+	if what == "" {
+		what = "directory"
+	}
 	for _, s := range src.segs {
 		for done := int64(0); done < s.len; {
 			n := min(s.len-done, scanChunk)
@@ -38,27 +46,32 @@ func scanSegments(g *geometry, src dirSource, fn func(off int64, b []byte) bool)
 				buf = make([]byte, n)
 			}
 			b := buf[:n]
-			if err := g.readFull(b, s.off+done, "directory"); err != nil {
-				return err
+			if err := g.readFull(b, s.off+done, what); err != nil {
+				errs.Add(err)
+				done += n
+				continue
 			}
 			for i := int64(0); i < n; i += direntSize {
 				if !fn(s.off+done+i, b[i:i+direntSize]) {
-					return nil
+					return errs.Err()
 				}
 			}
 			done += n
 		}
 	}
-	return src.broken
+	errs.Add(src.broken)
+	return errs.Err()
 }
 
 // rootSource is the root directory: the fixed region of FAT12/16, a chain on FAT32.
 func (v *fatVolume) rootSource() dirSource {
 	if v.bits != 32 {
-		return dirSource{segs: []segment{{v.bpb.rootOff, v.bpb.rootLen}}}
+		return dirSource{segs: []segment{{v.bpb.rootOff, v.bpb.rootLen}}, what: "root directory"}
 	}
 	l := v.dirChain(rootIno, v.bpb.rootCluster, "root directory")
-	return v.sourceOf(l)
+	src := v.sourceOf(l)
+	src.what = "root directory"
+	return src
 }
 
 // dirChain follows the chain of directory id to its end, at most maxDirBytes long.
@@ -105,19 +118,26 @@ func (v *fatVolume) source(ino uint64) (dirSource, error) {
 	if err != nil {
 		return dirSource{}, err
 	}
-	return v.sourceOf(l), nil
+	src := v.sourceOf(l)
+	src.what = describe("directory", &e, ino)
+	return src, nil
 }
 
 var errNotDir = errorString("not a directory")
 
 // ReadDir lists a directory: long names where a valid sequence precedes the short entry, else the
-// 8.3 name; label, "." and ".." entries are skipped.
+// 8.3 name; label, "." and ".." entries are skipped. Damage does not lose the rest: a chain that
+// breaks (bad cluster, link out of the heap, loop) gives the entries before the break, an
+// unreadable cluster is skipped, and a long name that does not belong to its short entry
+// (checksum mismatch, broken sequence) leaves the file listed under its 8.3 name; each comes
+// back as an error next to the listing.
 func (v *fatVolume) ReadDir(ino uint64) ([]filesystem.Entry, error) {
 	src, err := v.source(ino)
 	if err != nil {
 		return nil, err
 	}
 	var out []filesystem.Entry
+	var errs filesystem.Errors
 	var lfn lfnAssembler
 	err = v.scan(src, func(off int64, b []byte) bool {
 		switch {
@@ -130,7 +150,7 @@ func (v *fatVolume) ReadDir(ino uint64) ([]filesystem.Entry, error) {
 			lfn.add(b)
 			return true
 		}
-		long := lfn.name(b)
+		long, why := lfn.nameOrWhy(b)
 		e := parseShort(b)
 		if e.isLabel() || e.isDot() {
 			return true
@@ -143,6 +163,9 @@ func (v *fatVolume) ReadDir(ino uint64) ([]filesystem.Entry, error) {
 			return true
 		}
 		id := uint64(off) / direntSize
+		if why != "" {
+			errs.Add(v.g.corrupt(fmt.Sprintf("%s entry %q (id %d)", src.what, name, id), "long name lost: %s; listed under its 8.3 name", why))
+		}
 		var raw [direntSize]byte
 		copy(raw[:], b)
 		v.entries.Add(id, raw)
@@ -153,8 +176,9 @@ func (v *fatVolume) ReadDir(ino uint64) ([]filesystem.Entry, error) {
 		out = append(out, filesystem.Entry{Name: name, Ino: id, Type: typ})
 		return true
 	})
-	if err != nil {
-		return nil, err
+	errs.Add(err)
+	if len(out) == 0 && err != nil {
+		return nil, errs.Err()
 	}
-	return out, nil
+	return out, errs.Err()
 }

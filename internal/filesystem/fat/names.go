@@ -2,6 +2,7 @@ package fat
 
 import (
 	"encoding/binary"
+	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf16"
@@ -112,9 +113,10 @@ type lfnAssembler struct {
 	next   int  // ordinal expected next; 0 once part 1 has been seen
 	sum    byte // checksum all parts must carry
 	active bool
+	lost   string // why a sequence being collected was dropped, until the next short entry
 }
 
-func (a *lfnAssembler) reset() { a.active = false }
+func (a *lfnAssembler) reset() { a.active, a.lost = false, "" }
 
 // add takes a live long-name entry; an entry out of sequence drops what was collected.
 func (a *lfnAssembler) add(b []byte) {
@@ -124,11 +126,18 @@ func (a *lfnAssembler) add(b []byte) {
 		binary.LittleEndian.Uint16(b[26:]) == 0
 	switch {
 	case !valid:
+		if a.active {
+			a.lost = fmt.Sprintf("long-name entry with ordinal 0x%02x is invalid", ord)
+		}
 		a.active = false
 		return
 	case ord&0x40 != 0:
-		a.active, a.total, a.next, a.sum = true, seq, seq, b[13]
-	case !a.active || seq != a.next || b[13] != a.sum:
+		a.active, a.total, a.next, a.sum, a.lost = true, seq, seq, b[13], ""
+	case !a.active:
+		a.lost = fmt.Sprintf("long-name part %d has no first part before it", seq)
+		return
+	case seq != a.next || b[13] != a.sum:
+		a.lost = fmt.Sprintf("long-name part %d (checksum 0x%02x) does not follow part %d (checksum 0x%02x)", seq, b[13], a.next+1, a.sum)
 		a.active = false
 		return
 	}
@@ -148,6 +157,24 @@ func (a *lfnAssembler) name(short []byte) string {
 		units = append(units, a.parts[i][:]...)
 	}
 	return decodeLFN(units)
+}
+
+// nameOrWhy is name, and when long-name entries were collected but do not name this short
+// entry, why not ("" when there were none, or they fit).
+func (a *lfnAssembler) nameOrWhy(short []byte) (string, string) {
+	if !a.active {
+		lost := a.lost
+		return a.name(short), lost
+	}
+	switch sum := lfnChecksum(short); {
+	case a.next != 0:
+		a.reset()
+		return "", fmt.Sprintf("the long-name sequence stops at part %d of %d", a.next+1, a.total)
+	case a.sum != sum:
+		a.reset()
+		return "", fmt.Sprintf("long-name checksum 0x%02x does not match the short name's 0x%02x", a.sum, sum)
+	}
+	return a.name(short), ""
 }
 
 // orphanLFN keeps the long-name entries just seen in a row, whatever their first byte: when a

@@ -14,6 +14,8 @@ var errNotDir = errors.New("not a directory")
 // ReadDir lists a directory in index order. DOS 8.3 aliases, the root's own "." entry and the
 // metadata files in the root ($MFT, $Bitmap, $Extend, ...) are left out, as are entries whose
 // file has been deleted or reused since (the sequence number in the entry no longer matches).
+// An INDX block that cannot be read loses only the entries of its subtree: the rest is returned
+// with an error naming the block.
 func (f *FS) ReadDir(ino uint64) ([]filesystem.Entry, error) {
 	ix, err := f.dirIndex(ino)
 	if err != nil {
@@ -31,10 +33,10 @@ func (f *FS) ReadDir(ino uint64) ([]filesystem.Entry, error) {
 		out = append(out, entry)
 		return nil
 	})
-	if err != nil {
+	if err != nil && len(out) == 0 {
 		return nil, err
 	}
-	return out, nil
+	return out, err
 }
 
 // Lookup finds one name in a directory by descending its B+tree in $UpCase collation order (or,

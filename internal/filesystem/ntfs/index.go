@@ -3,6 +3,8 @@ package ntfs
 import (
 	"encoding/binary"
 	"fmt"
+
+	"github.com/snapwatch/snapwatch/internal/filesystem"
 )
 
 // Index entry flags.
@@ -161,9 +163,13 @@ var errStopWalk = fmt.Errorf("stop")
 
 // walk visits every keyed entry of the tree in order (children before the entry that points to
 // them). Each block is read at most once and the depth is bounded, so a block that points to
-// itself or an ancestor ends the walk with an error instead of looping.
+// itself or an ancestor is reported instead of looping. A child block that cannot be read or
+// parsed (bad fixups, a wrong VCN, past $INDEX_ALLOCATION, a cycle) loses only its subtree: the
+// walk goes on and returns the errors of every skipped block at the end. An error from visit
+// ends it at once.
 func (ix *dirIndex) walk(visit func(e *indexEntry) error) error {
 	seen := map[int64]bool{}
+	var skipped filesystem.Errors
 	var walkNode func(entries []indexEntry, depth int) error
 	walkNode = func(entries []indexEntry, depth int) error {
 		for i := range entries {
@@ -171,9 +177,8 @@ func (ix *dirIndex) walk(visit func(e *indexEntry) error) error {
 			if e.sub >= 0 {
 				children, err := ix.child(e.sub, depth, seen)
 				if err != nil {
-					return err
-				}
-				if err := walkNode(children, depth+1); err != nil {
+					skipped.Add(err)
+				} else if err := walkNode(children, depth+1); err != nil {
 					return err
 				}
 			}
@@ -189,7 +194,10 @@ func (ix *dirIndex) walk(visit func(e *indexEntry) error) error {
 	if err == errStopWalk {
 		return nil
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	return skipped.Err()
 }
 
 func (ix *dirIndex) child(vcn int64, depth int, seen map[int64]bool) ([]indexEntry, error) {

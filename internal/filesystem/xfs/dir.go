@@ -2,6 +2,7 @@ package xfs
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io/fs"
 
@@ -42,8 +43,9 @@ func (f *FS) openDir(ino uint64) (*dir, error) {
 	return d, nil
 }
 
-// ReadDir lists a directory in on-disk order, without "." and "..". A broken block ends the
-// listing with an error naming it; the entries read before it are returned with the error.
+// ReadDir lists a directory in on-disk order, without "." and "..". A broken data block (bad
+// magic, an entry running past its end, unreadable, mapped twice) is skipped: the entries of
+// every other block are returned with an error naming each broken one.
 func (f *FS) ReadDir(ino uint64) ([]filesystem.Entry, error) {
 	d, err := f.openDir(ino)
 	if err != nil {
@@ -85,15 +87,18 @@ func (f *FS) ReadDir(ino uint64) ([]filesystem.Entry, error) {
 			return err
 		}
 		if full {
-			return filesystem.Corrupt("xfs", d.what, "more than %d entries", maxDirEntries)
+			return fmt.Errorf("%w: %w", errStopDir, filesystem.Corrupt("xfs", d.what, "more than %d entries", maxDirEntries))
 		}
 		return nil
 	})
 	if err != nil {
-		return out, err
+		return out, errors.Join(err, entryErr)
 	}
 	return out, entryErr
 }
+
+// errStopDir, wrapped in an error of eachDataBlock's fn, ends the walk instead of skipping the block.
+var errStopDir = errors.New("directory walk stopped")
 
 // entry turns a raw entry into the contract's filesystem.Entry; ok is false for "." and ".." and for names
 // no path can hold, which come back as an error naming the directory block.
@@ -134,8 +139,12 @@ func (d *dir) fsbPerDirBlock() uint64 { return 1 << d.f.sb.dirBlkLog }
 func (d *dir) leafStart() uint64 { return leafOffBytes >> d.f.sb.blockLog }
 
 // eachDataBlock calls fn with every mapped data block (below the 32 GiB leaf section and the
-// directory size), in ascending order; db is the first file block of the directory block.
+// directory size), in ascending order; db is the first file block of the directory block. A
+// block that cannot be read, is mapped twice, or for which fn fails is skipped and its error
+// kept; the walk goes on and returns the errors at the end. An fn error wrapping errStopDir
+// ends it at once.
 func (d *dir) eachDataBlock(fn func(db uint64, b []byte) error) error {
+	var errs filesystem.Errors
 	per := d.fsbPerDirBlock()
 	limit := d.leafStart()
 	if sizeBlocks := (uint64(d.n.size) + uint64(d.f.sb.blockSize) - 1) >> d.f.sb.blockLog; sizeBlocks < limit {
@@ -153,23 +162,29 @@ func (d *dir) eachDataBlock(fn func(db uint64, b []byte) error) error {
 		end := min(e.off+uint64(e.count), limit)
 		for db := first; db < end; db += per {
 			phys := e.start + (max(db, e.off) - e.off)
+			next = db + per
 			if seen[phys] {
-				return filesystem.Corrupt("xfs", d.what, "file-system block %d is mapped twice", phys)
+				errs.Add(filesystem.Corrupt("xfs", fmt.Sprintf("%s data block %d", d.what, db), "file-system block %d is mapped twice", phys))
+				continue
 			}
 			seen[phys] = true
 			b, err := d.block(db)
 			if err != nil {
-				return err
+				errs.Add(err)
+				continue
 			}
 			if b != nil {
 				if err := fn(db, b); err != nil {
-					return err
+					if errors.Is(err, errStopDir) {
+						errs.Add(err)
+						return errs.Err()
+					}
+					errs.Add(err)
 				}
 			}
-			next = db + per
 		}
 	}
-	return nil
+	return errs.Err()
 }
 
 // block reads the directory block starting at file block db; nil when it is not (fully) mapped.
