@@ -204,7 +204,7 @@ func scopeName(parts ...string) string {
 // postureConfig builds the checks' configuration from [trust], [audit] and the flags.
 func postureConfig(cfg *config.Config, o auditOptions) (posture.Config, error) {
 	pc := posture.Config{
-		Trust:      inventoryTrust(cfg.Trust, o.orgAccts, o.trusted),
+		Trust:      trustConfig(cfg.Trust, o.orgAccts, o.trusted),
 		StaleAfter: cfg.Audit.StaleAfter.Duration,
 		Exclude: posture.Exclude{IDs: cfg.Audit.ExcludeIDs, Tags: cfg.Audit.ExcludeTags,
 			Checks: cfg.Audit.ExcludeChecks},

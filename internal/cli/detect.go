@@ -166,14 +166,8 @@ func (h *hunt) fail(target, where string, err error) {
 }
 
 func detectConfig(cfg *config.Config, o detectOptions) detect.Config {
-	t := cfg.Trust
 	d := detect.Config{
-		Boundary: detect.BoundaryConfig{
-			AWSAccounts: append(t.AWSAccounts, o.orgAccounts...), AWSOrganizations: t.AWSOrganizations, AWSOUs: t.AWSOUs,
-			AzureTenants: t.AzureTenants, AzureSubscriptions: t.AzureSubscriptions,
-			GCPOrganizations: t.GCPOrganizations, GCPProjects: t.GCPProjects, GCPDomains: t.GCPDomains,
-			TrustedAccounts: append(t.TrustedAccounts, o.trusted...), TrustedMembers: t.TrustedMembers,
-		},
+		Trust:    trustConfig(cfg.Trust, o.orgAccounts, o.trusted),
 		RulesDir: cfg.Detect.RulesDir, SigmaDir: cfg.Detect.SigmaDir, CopyWindow: cfg.Detect.CopyWindow.Duration,
 	}
 	if o.rulesDir != "" {

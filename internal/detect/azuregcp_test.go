@@ -8,6 +8,7 @@ import (
 
 	"github.com/snapwatch/snapwatch/internal/event"
 	"github.com/snapwatch/snapwatch/internal/finding"
+	"github.com/snapwatch/snapwatch/internal/trust"
 )
 
 // No public Azure or GCP leak logs exist (research note §3), so these records are written here
@@ -98,7 +99,7 @@ func processAll(t *testing.T, e *Engine, evs []event.Event) []finding.Finding {
 }
 
 func TestAzureDocumentedRecords(t *testing.T) {
-	e, err := New(Config{Boundary: BoundaryConfig{AzureSubscriptions: []string{"0b1f6471-1bf0-4dda-aec3-cb9272f09590"}}})
+	e, err := New(Config{Trust: trust.Config{Accounts: []string{"0b1f6471-1bf0-4dda-aec3-cb9272f09590"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +127,7 @@ func TestAzureDocumentedRecords(t *testing.T) {
 }
 
 func TestGCPDocumentedRecords(t *testing.T) {
-	e, err := New(Config{Boundary: BoundaryConfig{GCPProjects: []string{"proj-victim"}, GCPDomains: []string{"example.com"}}})
+	e, err := New(Config{Trust: trust.Config{Accounts: []string{"proj-victim"}, Domains: []string{"example.com"}}})
 	if err != nil {
 		t.Fatal(err)
 	}

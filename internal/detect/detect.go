@@ -15,12 +15,16 @@ import (
 
 	"github.com/snapwatch/snapwatch/internal/event"
 	"github.com/snapwatch/snapwatch/internal/finding"
+	"github.com/snapwatch/snapwatch/internal/trust"
 )
 
 // Config configures an Engine. The zero Config is usable: embedded rules, unknown boundary,
 // default bounds.
 type Config struct {
-	Boundary BoundaryConfig
+	// Trust is who is inside the organisation: the same internal/trust boundary `snapwatch
+	// audit` uses, so both commands agree on every grantee. The zero value is an unknown
+	// boundary: only the record's own account is internal.
+	Trust trust.Config
 	// RulesDir holds extra *.toml rule files; a rule with an embedded rule's id replaces it.
 	RulesDir string
 	// SigmaDir is searched recursively for SigmaHQ-style *.yml rules (a SigmaHQ checkout's
@@ -76,7 +80,7 @@ func (l *Limits) defaults() {
 
 // Engine evaluates events. Create it with New.
 type Engine struct {
-	boundary *Boundary
+	boundary *trust.Boundary
 	rules    []*Rule
 	index    [3]cloudIndex // aws, azure, gcp
 	sigma    *sigmaSet
@@ -107,7 +111,7 @@ func New(cfg Config) (*Engine, error) {
 func newEngine(cfg Config, rules []*Rule) (*Engine, error) {
 	var err error
 	cfg.Limits.defaults()
-	e := &Engine{boundary: NewBoundary(cfg.Boundary), limits: cfg.Limits, copyWin: cfg.CopyWindow,
+	e := &Engine{boundary: trust.New(cfg.Trust), limits: cfg.Limits, copyWin: cfg.CopyWindow,
 		regions: map[regionKey]time.Time{}}
 	for _, r := range rules {
 		if lim, ok := cfg.Bursts[r.ID]; ok && r.Kind == KindBurst {
@@ -164,7 +168,7 @@ func newEngine(cfg Config, rules []*Rule) (*Engine, error) {
 func (e *Engine) Rules() []*Rule { return e.rules }
 
 // Boundary returns the trust boundary the engine classifies grants with.
-func (e *Engine) Boundary() *Boundary { return e.boundary }
+func (e *Engine) Boundary() *trust.Boundary { return e.boundary }
 
 // Process evaluates one event and returns the alerts it raises, usually none. Events may arrive
 // out of time order (CloudTrail files are not ordered): exposure state is kept per grantee by

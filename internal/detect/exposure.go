@@ -9,6 +9,7 @@ import (
 
 	"github.com/snapwatch/snapwatch/internal/event"
 	"github.com/snapwatch/snapwatch/internal/finding"
+	"github.com/snapwatch/snapwatch/internal/trust"
 )
 
 // Bounds of one exposure's state; the number of exposures is Limits.Exposures.
@@ -68,7 +69,7 @@ func (a mark) after(b mark) bool {
 }
 
 type granteeState struct {
-	class    Class
+	class    trust.Class
 	add, rem mark // latest of each by event time
 }
 
@@ -123,8 +124,8 @@ func (e *Engine) updateExposure(ev *event.Event) *exposure {
 			}
 			continue
 		}
-		cl := e.boundary.Classify(g, ev.Account, ev.Resource.Account)
-		if cl == Internal {
+		cl := classify(e.boundary, g, ev.Account, ev.Resource.Account)
+		if cl == trust.Internal {
 			continue
 		}
 		if x == nil {
@@ -188,7 +189,7 @@ func (e *Engine) exposureFor(ev *event.Event, create bool) *exposure {
 	return x
 }
 
-func (x *exposure) grantee(name string, cl Class) *granteeState {
+func (x *exposure) grantee(name string, cl trust.Class) *granteeState {
 	if gs := x.grantees[name]; gs != nil {
 		return gs
 	}

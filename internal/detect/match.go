@@ -5,12 +5,13 @@ import (
 	"strings"
 
 	"github.com/snapwatch/snapwatch/internal/event"
+	"github.com/snapwatch/snapwatch/internal/trust"
 )
 
 // hit is a grant the record makes, with where its grantee stands.
 type hit struct {
 	event.Grant
-	Class Class
+	Class trust.Class
 }
 
 // grantee names a grant's grantee the same way everywhere: "account:123456789012", "public:all",
@@ -22,7 +23,7 @@ func granteeOf(g event.Grant) string { return g.Kind + ":" + g.Value }
 // matchBlock returns the grants that made the first matching block match (empty for blocks
 // without a grant condition), or nil when no block matches. The outcome (success or failure) is
 // the caller's business.
-func (r *Rule) matchBlock(ev *event.Event, b *Boundary) []hit {
+func (r *Rule) matchBlock(ev *event.Event, b *trust.Boundary) []hit {
 	for i := range r.match {
 		if hits, ok := r.match[i].matches(ev, b, false); ok {
 			if hits == nil {
@@ -35,7 +36,7 @@ func (r *Rule) matchBlock(ev *event.Event, b *Boundary) []hit {
 }
 
 // matchesIgnoringGrants is for implied grants: the record has none yet.
-func (r *Rule) matchesIgnoringGrants(ev *event.Event, b *Boundary) bool {
+func (r *Rule) matchesIgnoringGrants(ev *event.Event, b *trust.Boundary) bool {
 	for i := range r.match {
 		if _, ok := r.match[i].matches(ev, b, true); ok {
 			return true
@@ -44,7 +45,7 @@ func (r *Rule) matchesIgnoringGrants(ev *event.Event, b *Boundary) bool {
 	return false
 }
 
-func (m *matcher) matches(ev *event.Event, b *Boundary, ignoreGrants bool) ([]hit, bool) {
+func (m *matcher) matches(ev *event.Event, b *trust.Boundary, ignoreGrants bool) ([]hit, bool) {
 	if ev.Cloud != m.cloud || !containsFold(m.actions, ev.Action) {
 		return nil, false
 	}
@@ -91,7 +92,7 @@ func (m *matcher) matches(ev *event.Event, b *Boundary, ignoreGrants bool) ([]hi
 		if !strings.EqualFold(g.Op, "add") {
 			continue
 		}
-		if cl := b.Classify(g, own[:]...); slices.Contains(m.grants, cl) {
+		if cl := classify(b, g, own[:]...); slices.Contains(m.grants, cl) {
 			hits = append(hits, hit{g, cl})
 		}
 	}
@@ -101,21 +102,27 @@ func (m *matcher) matches(ev *event.Event, b *Boundary, ignoreGrants bool) ([]hi
 // factOutside reports whether a fact naming a key, principal or account points outside the
 // boundary. Only an ARN (or a bare account id) says whose it is; an alias or key id is the
 // caller's own.
-func factOutside(v string, b *Boundary, own []string) bool {
-	if acct := arnAccount(v); acct != "" {
-		return b.ClassifyAccount(acct, own...) != Internal
+func factOutside(v string, b *trust.Boundary, own []string) bool {
+	if acct := trust.ARNAccount(v); acct != "" {
+		return b.ClassifyAccount(acct, own...) != trust.Internal
 	}
 	if len(v) == 12 && strings.Trim(v, "0123456789") == "" {
-		return b.ClassifyAccount(v, own...) != Internal
+		return b.ClassifyAccount(v, own...) != trust.Internal
 	}
 	return false
 }
 
+// classify places one grantee of an event with the product's boundary (internal/trust reads
+// event grant kinds as they are spelled). own are the record's account and the resource owner.
+func classify(b *trust.Boundary, g event.Grant, own ...string) trust.Class {
+	return b.Classify(g.Kind, g.Value, own...)
+}
+
 // classified returns every grant of the record with its class, for evidence.
-func classified(ev *event.Event, b *Boundary) []hit {
+func classified(ev *event.Event, b *trust.Boundary) []hit {
 	out := make([]hit, 0, len(ev.Grants))
 	for _, g := range ev.Grants {
-		out = append(out, hit{g, b.Classify(g, ev.Account, ev.Resource.Account)})
+		out = append(out, hit{g, classify(b, g, ev.Account, ev.Resource.Account)})
 	}
 	return out
 }

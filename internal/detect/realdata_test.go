@@ -11,6 +11,7 @@ import (
 
 	"github.com/snapwatch/snapwatch/internal/event"
 	"github.com/snapwatch/snapwatch/internal/finding"
+	"github.com/snapwatch/snapwatch/internal/trust"
 )
 
 // The real CloudTrail logs and their ground truth are in ../shared/eval/logs (its README):
@@ -166,7 +167,7 @@ func checkInvictusExposures(t *testing.T, e *Engine) {
 // With the recipients trusted, the same hour raises no leak alert and opens no exposure.
 func TestInvictusTrustedRecipients(t *testing.T) {
 	evs := invictus(t, event.Options{})
-	e, err := New(Config{Boundary: BoundaryConfig{AWSAccounts: []string{"123837392027"},
+	e, err := New(Config{Trust: trust.Config{Accounts: []string{"123837392027"},
 		TrustedAccounts: []string{"012345678912", "012345678901", "193672423079"}}})
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/snapwatch/snapwatch/internal/event"
 	"github.com/snapwatch/snapwatch/internal/finding"
+	"github.com/snapwatch/snapwatch/internal/trust"
 )
 
 // Rule kinds: how the engine acts on a match. Every kind is declared in the rule files, so that a
@@ -113,7 +114,7 @@ type matcher struct {
 	cloud, service string
 	actions        []string // lower case
 	resourceTypes  []string
-	grants         []Class
+	grants         []trust.Class
 	facts          []factCond
 	notFacts       []factCond
 	outsideFacts   []string
@@ -245,8 +246,8 @@ func (m *matchSpec) compile() (matcher, error) {
 		return c, fmt.Errorf("no actions")
 	}
 	for _, g := range m.Grants {
-		cl, ok := parseClass(g)
-		if !ok || cl == Internal {
+		cl, ok := trust.ParseClass(g)
+		if !ok || cl == trust.Internal {
 			return c, fmt.Errorf("grants: %q is not external, public or authenticated", g)
 		}
 		c.grants = append(c.grants, cl)

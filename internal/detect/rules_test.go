@@ -9,21 +9,22 @@ import (
 
 	"github.com/snapwatch/snapwatch/internal/event"
 	"github.com/snapwatch/snapwatch/internal/finding"
+	"github.com/snapwatch/snapwatch/internal/trust"
 )
 
 // ruleCase is one positive or negative case of testdata/rulecases.json: events built from the
 // documented record formats, in the normalized form the parsers produce.
 type ruleCase struct {
-	Rule     string          `json:"rule"`
-	Name     string          `json:"name"`
-	Expect   bool            `json:"expect"`
-	Attempt  bool            `json:"attempt"` // the expected alert is the rule's "-attempt" twin
-	Boundary *BoundaryConfig `json:"boundary"`
-	Setup    []event.Event   `json:"setup"`
-	Event    event.Event     `json:"event"`
-	Repeat   int             `json:"repeat"`
-	StepMS   int             `json:"step_ms"`
-	Distinct bool            `json:"distinct_resources"`
+	Rule     string        `json:"rule"`
+	Name     string        `json:"name"`
+	Expect   bool          `json:"expect"`
+	Attempt  bool          `json:"attempt"` // the expected alert is the rule's "-attempt" twin
+	Boundary *trust.Config `json:"boundary"`
+	Setup    []event.Event `json:"setup"`
+	Event    event.Event   `json:"event"`
+	Repeat   int           `json:"repeat"`
+	StepMS   int           `json:"step_ms"`
+	Distinct bool          `json:"distinct_resources"`
 	// Exposure is the state the event's resource (or ExposureResource) must be in afterwards.
 	Exposure         string `json:"exposure"`
 	ExposureResource string `json:"exposure_resource"`
@@ -47,7 +48,7 @@ func (c *ruleCase) run(t *testing.T, i int) (*Engine, []finding.Finding) {
 	t.Helper()
 	cfg := Config{}
 	if c.Boundary != nil {
-		cfg.Boundary = *c.Boundary
+		cfg.Trust = *c.Boundary
 	}
 	e, err := New(cfg)
 	if err != nil {

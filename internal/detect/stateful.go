@@ -6,6 +6,7 @@ import (
 
 	"github.com/snapwatch/snapwatch/internal/event"
 	"github.com/snapwatch/snapwatch/internal/finding"
+	"github.com/snapwatch/snapwatch/internal/trust"
 )
 
 // evalUsed handles SharedSnapshotCopyInitiated / SharedSnapshotVolumeCreated. The same event
@@ -24,7 +25,7 @@ func (e *Engine) evalUsed(r *Rule, ev *event.Event) []finding.Finding {
 	if ev.Resource.Account != "" && !strings.EqualFold(ev.Resource.Account, owner) {
 		return nil // the record is not about a resource of the account it was delivered to
 	}
-	if e.boundary.ClassifyAccount(by, owner) == Internal {
+	if e.boundary.ClassifyAccount(by, owner) == trust.Internal {
 		return nil // another account of ours copied it
 	}
 	x := e.exposureFor(ev, true)
@@ -229,7 +230,7 @@ func (e *Engine) applyBaseline(f *finding.Finding, ev *event.Event, hits []hit) 
 	}
 	raised := false
 	for _, h := range hits {
-		if h.Class != External || e.recips.Contains(h.grantee()) {
+		if h.Class != trust.External || e.recips.Contains(h.grantee()) {
 			continue
 		}
 		notes = append(notes, "first share to "+h.grantee()+" seen")
@@ -256,7 +257,7 @@ func (e *Engine) learnShares(ev *event.Event) {
 			continue
 		}
 		added = true
-		if e.boundary.Classify(g, ev.Account, ev.Resource.Account) == External {
+		if classify(e.boundary, g, ev.Account, ev.Resource.Account) == trust.External {
 			e.recips.Add(granteeOf(g), struct{}{})
 		}
 	}

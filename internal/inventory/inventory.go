@@ -59,12 +59,6 @@ func (inv *Inventory) Merge(o *Inventory) {
 	inv.Errors = append(inv.Errors, o.Errors...)
 }
 
-// Boundary compiles the trust boundary for this inventory: t from the config plus the
-// organisations and accounts the collectors found.
-func (inv *Inventory) Boundary(t Trust) *Boundary {
-	return NewBoundary(t, inv.Orgs, inv.Accounts)
-}
-
 // Normalize sorts records into a canonical order and folds duplicates into one record: the same
 // cluster snapshot listed through the RDS, DocumentDB and Neptune APIs, or the same AMI listed
 // by owner and by launch permission. Grants of duplicates are united; the first record's other

@@ -3,6 +3,8 @@ package inventory
 import (
 	"strings"
 	"time"
+
+	"github.com/snapwatch/snapwatch/internal/trust"
 )
 
 // Common is what every snapshot, disk and image record carries.
@@ -76,22 +78,23 @@ type Encryption struct {
 // GrantKind is the kind of party a record is shared with.
 type GrantKind string
 
+// The values are internal/trust's kinds, so that the boundary reads a grant as it is written.
 const (
-	GrantPublic       GrantKind = "public"              // everyone: AWS group "all", GCP allUsers, Azure community gallery
-	GrantAccount      GrantKind = "account"             // an AWS account id (RDS writes public as the value "all")
-	GrantOrg          GrantKind = "org"                 // an AWS organization ARN, a GCP organization
-	GrantOU           GrantKind = "ou"                  // an AWS organizational unit ARN
-	GrantTenant       GrantKind = "tenant"              // an Azure AD tenant (gallery sharing)
-	GrantSubscription GrantKind = "subscription"        // an Azure subscription (gallery sharing)
-	GrantMember       GrantKind = "member"              // a GCP IAM member: user:, group:, serviceAccount:, domain:
-	GrantAuthUsers    GrantKind = "authenticated-users" // GCP allAuthenticatedUsers: anyone with a Google account
+	GrantPublic       GrantKind = trust.KindPublic       // everyone: AWS group "all", GCP allUsers, Azure community gallery
+	GrantAccount      GrantKind = trust.KindAccount      // an AWS account id (RDS writes public as the value "all")
+	GrantOrg          GrantKind = trust.KindOrg          // an AWS organization ARN, a GCP organization
+	GrantOU           GrantKind = trust.KindOU           // an AWS organizational unit ARN
+	GrantTenant       GrantKind = trust.KindTenant       // an Azure AD tenant (gallery sharing)
+	GrantSubscription GrantKind = trust.KindSubscription // an Azure subscription (gallery sharing)
+	GrantMember       GrantKind = trust.KindMember       // a GCP IAM member: user:, group:, serviceAccount:, domain:
+	GrantAuthUsers    GrantKind = trust.KindAuthUsers    // GCP allAuthenticatedUsers: anyone with a Google account
 	// GrantSASLink is a live Azure export URL (disk state ActiveSAS): whoever holds the link can
 	// download the data until access is revoked.
-	GrantSASLink GrantKind = "sas-link"
+	GrantSASLink GrantKind = trust.KindSASLink
 	// GrantNetworkPublic is an Azure disk or snapshot that may be exported over the public
 	// network: networkAccessPolicy AllowAll and publicNetworkAccess not Disabled (both fields;
 	// checking one alone is CloudSploit's bug). Anyone later given a SAS can use it from anywhere.
-	GrantNetworkPublic GrantKind = "network-public"
+	GrantNetworkPublic GrantKind = trust.KindNetworkPublic
 )
 
 // Where a grant comes from, for the description and for the fix (the same account can be
@@ -170,13 +173,13 @@ func (g Grant) Covers(r Grant) bool {
 	case GrantPublic, GrantAuthUsers, GrantSASLink, GrantNetworkPublic:
 		return false // only a public key grant covers everyone
 	case GrantOrg:
-		return g.Kind == GrantOrg && orgID(gv) == orgID(rv)
+		return g.Kind == GrantOrg && trust.OrgID(gv) == trust.OrgID(rv)
 	case GrantOU:
-		return (g.Kind == GrantOU && lastSegment(gv) == lastSegment(rv)) ||
-			(g.Kind == GrantOrg && orgID(gv) == orgOfOU(rv))
+		return (g.Kind == GrantOU && trust.OUID(gv) == trust.OUID(rv)) ||
+			(g.Kind == GrantOrg && trust.OrgID(gv) == trust.OrgOfOU(rv))
 	case GrantMember:
 		return g.Kind == GrantMember && strings.EqualFold(gv, rv)
 	}
 	// Accounts, subscriptions, tenants: a key policy may name an account by id or by any ARN in it.
-	return g.Kind != GrantOrg && g.Kind != GrantOU && g.Kind != GrantMember && accountID(gv) == accountID(rv)
+	return g.Kind != GrantOrg && g.Kind != GrantOU && g.Kind != GrantMember && trust.AccountID(gv) == trust.AccountID(rv)
 }

@@ -27,8 +27,14 @@ type ExportTask struct {
 	Created  time.Time  `json:"created,omitzero"`
 	// BucketAccount is the bucket's owner when the collector could read it; "" when not.
 	BucketAccount string `json:"bucket_account,omitempty"`
-	// BucketPublic is Yes when the bucket's policy status or ACL makes it public.
+	// BucketPublic is Yes when the bucket's policy or ACL makes it public and S3 Block Public
+	// Access (account or bucket) does not neutralise it; No when neither does or BPA
+	// neutralises what does; Unknown when it could not be read.
 	BucketPublic Tri `json:"bucket_public,omitempty"`
+	// BucketPublicVia names what in the bucket grants everyone access, whatever BPA says:
+	// "policy", "acl:AllUsers", "acl:AuthenticatedUsers". With BucketPublic No it is a latent
+	// exposure: relaxing Block Public Access would make the bucket public.
+	BucketPublicVia []string `json:"bucket_public_via,omitempty"`
 }
 
 // SharePolicy is a rule that shares or copies future snapshots automatically: a DLM policy's

@@ -9,6 +9,7 @@ import (
 
 	"github.com/snapwatch/snapwatch/internal/finding"
 	"github.com/snapwatch/snapwatch/internal/inventory"
+	"github.com/snapwatch/snapwatch/internal/trust"
 )
 
 // A public AMI exposes its backing snapshots even when they are private: each is reported on
@@ -237,7 +238,7 @@ func TestUnknownBoundary(t *testing.T) {
 	if f.Evidence["trust_boundary"] != "owner-only" || !strings.Contains(f.Description, "no trust boundary is configured") {
 		t.Fatalf("%+v", f)
 	}
-	none(t, Check(inv, Config{Now: now, Trust: inventory.Trust{Accounts: []string{sibling}}}), "aws-ebs-snapshot-shared-external")
+	none(t, Check(inv, Config{Now: now, Trust: trust.Config{Accounts: []string{sibling}}}), "aws-ebs-snapshot-shared-external")
 }
 
 // The same problem keeps its id when facts that do not make it a different problem change.

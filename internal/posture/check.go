@@ -9,6 +9,7 @@ import (
 
 	"github.com/snapwatch/snapwatch/internal/finding"
 	"github.com/snapwatch/snapwatch/internal/inventory"
+	"github.com/snapwatch/snapwatch/internal/trust"
 )
 
 // Check runs every check over inv and returns the findings sorted by severity (highest first),
@@ -47,7 +48,7 @@ type run struct {
 	cfg      *Config
 	now      time.Time
 	stale    time.Duration
-	b        *inventory.Boundary
+	b        *trust.Boundary
 	disabled map[string]bool
 	guards   map[guardKey]*inventory.Guard
 	// backedBy maps a snapshot id to the images that reference it; snaps holds the records

@@ -6,6 +6,7 @@ import (
 
 	"github.com/snapwatch/snapwatch/internal/finding"
 	"github.com/snapwatch/snapwatch/internal/inventory"
+	"github.com/snapwatch/snapwatch/internal/trust"
 )
 
 // DefaultStaleAfter is the age past which a snapshot or image is stale.
@@ -16,7 +17,7 @@ const DefaultStaleAfter = 365 * 24 * time.Hour
 type Config struct {
 	// Trust is the configured boundary; the inventory's discovered organisations and audited
 	// accounts are added to it.
-	Trust inventory.Trust
+	Trust trust.Config
 	// StaleAfter is the age past which a snapshot or image is stale: 0 means
 	// DefaultStaleAfter, a negative value turns the check off.
 	StaleAfter time.Duration

@@ -5,6 +5,7 @@ import (
 
 	"github.com/snapwatch/snapwatch/internal/finding"
 	"github.com/snapwatch/snapwatch/internal/inventory"
+	"github.com/snapwatch/snapwatch/internal/trust"
 )
 
 // export reports an image or instance written to object storage: the copy has left every
@@ -32,21 +33,36 @@ func (r *run) export(t *inventory.ExportTask) {
 	case strings.HasSuffix(t.Key, "/"):
 		rm += " --recursive"
 	}
+	via := strings.Join(t.BucketPublicVia, ", ")
+	if via != "" {
+		ev["bucket_public_via"] = via
+	}
 	var sev finding.Severity
 	var where string
 	switch {
 	case t.BucketPublic == inventory.Yes:
 		sev, where = finding.Critical, "a public bucket: anyone can download the disk image"
+		if via != "" {
+			where += " (public by " + via + ")"
+		}
 	case t.BucketAccount == "":
 		sev, where = finding.Medium, "a bucket whose owner could not be read"
-	case r.b.Classify(inventory.Grant{Kind: inventory.GrantAccount, Value: t.BucketAccount}, t.Account) == inventory.Internal:
+	case r.b.ClassifyAccount(t.BucketAccount, t.Account) == trust.Internal:
 		sev, where = finding.Low, "a bucket of account "+t.BucketAccount+", inside the organisation"
 	default:
 		sev, where = finding.High, "a bucket of account "+t.BucketAccount+", outside the organisation"
 	}
 	ev["bucket_class"] = strings.SplitN(where, ":", 2)[0]
+	latent := ""
+	if t.BucketPublic == inventory.No && via != "" {
+		// A public policy or ACL that S3 Block Public Access neutralises: one setting away
+		// from public, like a public snapshot under snapshot BPA.
+		sev = max(sev, finding.Medium)
+		ev["bucket_latent_public"] = true
+		latent = " The bucket's " + via + " grants everyone access, which only S3 Block Public Access holds back: relaxing it makes the image public."
+	}
 	desc := string(t.Kind) + " task " + t.ID + " in " + t.Account + "/" + t.Region + " wrote " + t.Source + " to " + loc +
-		", " + where + ". Snapshot and AMI guards do not apply to the object; only the bucket's policy does."
+		", " + where + "." + latent + " Snapshot and AMI guards do not apply to the object; only the bucket's policy, ACLs and Block Public Access do."
 	rem := "Check who can read " + loc + " (bucket policy, ACLs, S3 Block Public Access). If the copy is not needed: " + rm +
 		"\nDeny ec2:CreateStoreImageTask, ec2:ExportImage and ec2:CreateInstanceExportTask where they are not needed."
 	r.emit(emission{info: standaloneInfo(rule), res: res, sev: sev, desc: desc, rem: rem, ev: ev})
@@ -68,8 +84,7 @@ func (r *run) sharePolicy(p *inventory.SharePolicy) {
 	}
 	res := finding.Resource{Provider: p.Provider, Account: p.Account, Region: p.Region, Type: p.Kind, ID: p.ID, ARN: p.ARN}
 	for _, g := range p.Targets {
-		cls := r.b.Classify(g, p.Account)
-		if cls == inventory.Internal {
+		if g.Classify(r.b, p.Account) == trust.Internal {
 			continue
 		}
 		sev := finding.High // DLM and Backup share with accounts only: a target is never "everyone"

@@ -7,6 +7,7 @@ import (
 
 	"github.com/snapwatch/snapwatch/internal/finding"
 	"github.com/snapwatch/snapwatch/internal/inventory"
+	"github.com/snapwatch/snapwatch/internal/trust"
 )
 
 // record runs every per-record check on one snapshot (snap) or image (img).
@@ -23,11 +24,11 @@ func (r *run) record(c *inventory.Common, s *subject, snap *inventory.Snapshot, 
 			network = g
 			continue
 		}
-		switch r.b.Classify(*g, owner(c)) {
-		case inventory.Public:
+		switch cl := g.Classify(r.b, owner(c)); {
+		case cl.Everyone(): // all authenticated users are graded as the public: anyone can sign up
 			r.publics = append(r.publics, *g)
 			hasSAS = hasSAS || g.Kind == inventory.GrantSASLink
-		case inventory.External:
+		case cl == trust.External:
 			r.externals = append(r.externals, *g)
 		}
 	}

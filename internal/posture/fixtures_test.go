@@ -7,6 +7,7 @@ import (
 
 	"github.com/snapwatch/snapwatch/internal/finding"
 	"github.com/snapwatch/snapwatch/internal/inventory"
+	"github.com/snapwatch/snapwatch/internal/trust"
 )
 
 // The estate the tests build on: our org o-ours with two accounts; 999… is an outsider.
@@ -22,7 +23,7 @@ const (
 var now = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 
 func testConfig() Config {
-	return Config{Now: now, Trust: inventory.Trust{Domains: []string{"example.com"}, Tenants: []string{"our-tenant"}}}
+	return Config{Now: now, Trust: trust.Config{Domains: []string{"example.com"}, Tenants: []string{"our-tenant"}}}
 }
 
 func testInventory() *inventory.Inventory {
