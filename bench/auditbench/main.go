@@ -139,7 +139,9 @@ func (c calls) total() int {
 func pages(n, size int) int { return max(1, int(math.Ceil(float64(n)/float64(size)))) }
 
 // minimum counts the calls an audit of the estate cannot do without. Listings: one page per
-// 1,000 snapshots, AMIs and volumes and per 100 RDS snapshots, at least one each. One call per
+// 1,000 snapshots, AMIs and volumes and per 100 RDS snapshots, at least one each; one page per
+// 100 DB instances, DB clusters and Redshift clusters where a manual snapshot's source is to be
+// looked up. One call per
 // account and region for each guard, the key aliases, the public-snapshot filter, the Recycle
 // Bin (two), the export task listings (three), DLM and Redshift. Sharing: AWS has no batch or
 // filter for "shared with some account", so one attribute call per snapshot, AMI and manual
@@ -158,7 +160,7 @@ func minimum(e *cloudsim.Estate, accounts int) calls {
 	add("organizations:ListOrganizationalUnitsForParent", 2) // the root and the one OU
 	add("ec2:DescribeRegions", accounts)
 	for _, a := range e.Accounts {
-		for _, r := range a.Regions {
+		for rname, r := range a.Regions {
 			add("ec2:GetSnapshotBlockPublicAccessState", 1)
 			add("ec2:GetImageBlockPublicAccessState", 1)
 			add("ec2:GetEbsEncryptionByDefault", 1)
@@ -176,6 +178,20 @@ func minimum(e *cloudsim.Estate, accounts int) calls {
 			add("rds:DescribeDBSnapshots", pages(len(r.DBSnapshots), 100))
 			add("rds:DescribeDBClusterSnapshots", pages(len(r.DBClusterSnaps), 100))
 			add("redshift:DescribeClusterSnapshots", 1)
+			// Whether the sources of manual snapshots exist: one listing of each kind, only where
+			// a manual snapshot that is not a copy names its instance or cluster.
+			if lookedUp(r.DBSnapshots) {
+				add("rds:DescribeDBInstances", pages(len(r.DBInstances), 100))
+			}
+			if lookedUp(r.DBClusterSnaps) {
+				add("rds:DescribeDBClusters", pages(len(r.DBClusters), 100))
+			}
+			for _, s := range r.RedshiftSnapshots {
+				if (s.Type == "" || s.Type == "manual") && s.ClusterID != "" && (s.SourceRegion == "" || s.SourceRegion == rname) {
+					add("redshift:DescribeClusters", pages(len(r.RedshiftClusters), 100))
+					break
+				}
+			}
 			snapEnc := map[string]bool{}
 			for _, s := range r.Snapshots {
 				snapEnc[s.ID] = s.Encrypted && (s.KMSKey == "" || strings.Contains(s.KMSKey, "aws/"))
@@ -209,6 +225,17 @@ func minimum(e *cloudsim.Estate, accounts int) calls {
 		c.by["rds:DescribeDBSnapshotAttributes"] + c.by["rds:DescribeDBClusterSnapshotAttributes"]
 	c.naive += c.total() - attr
 	return c
+}
+
+// lookedUp reports whether a region's RDS snapshots include one whose source the audit looks
+// up: manual, naming its instance or cluster, not a copy from another region or account.
+func lookedUp(ss []cloudsim.DBSnapshot) bool {
+	for _, s := range ss {
+		if (s.Type == "" || s.Type == "manual") && s.SourceID != "" && s.CopiedFrom == "" {
+			return true
+		}
+	}
+	return false
 }
 
 // isolate points the SDK's default chain at the generated management user and nothing else.

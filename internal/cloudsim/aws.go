@@ -146,11 +146,12 @@ func (a *AWS) ClearFaults() { a.faults.clear() }
 type protocol int
 
 const (
-	protoEC2      protocol = iota // EC2 Query: form POST, XML, <Response><Errors>
-	protoQuery                    // awsQuery: form POST, XML with <XResult>, <ErrorResponse>
-	protoJSON                     // awsJson1.1: X-Amz-Target
-	protoRESTJSON                 // restJson1
-	protoS3                       // restXml (the s3 package)
+	protoEC2       protocol = iota // EC2 Query: form POST, XML, <Response><Errors>
+	protoQuery                     // awsQuery: form POST, XML with <XResult>, <ErrorResponse>
+	protoJSON                      // awsJson1.1: X-Amz-Target
+	protoRESTJSON                  // restJson1
+	protoS3                        // restXml (the s3 package)
+	protoS3Control                 // restXml, errors wrapped in <ErrorResponse>
 )
 
 type service struct {
@@ -211,6 +212,9 @@ type call struct {
 func (a *AWS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := a.opt.Now()
 	keyID, region, svcName := credentialScope(r)
+	if svcName == "s3" && strings.HasPrefix(r.URL.Path, "/v20180820/") {
+		svcName = "s3control" // S3 Control signs for s3
+	}
 	svc := services[svcName]
 	c := &call{a: a, w: w, r: r, svc: svc, region: region, reqID: a.requestID()}
 	c.rec = &Call{Time: start, Service: svcName, Region: region}
@@ -354,6 +358,8 @@ func (c *call) parse() error {
 		}
 	case protoS3:
 		c.action = s3Action(c.r)
+	case protoS3Control:
+		c.action = s3controlAction(c.r)
 	}
 	return nil
 }
@@ -362,7 +368,7 @@ func protocolErrorCode(p protocol) string {
 	switch p {
 	case protoEC2, protoQuery:
 		return "InvalidParameterValue"
-	case protoS3:
+	case protoS3, protoS3Control:
 		return "InvalidRequest"
 	}
 	return "ValidationException"
@@ -384,6 +390,8 @@ func (c *call) fail(status int, code, msg string) {
 		writeJSONError(c.w, status, code, msg, c.reason, c.reqID)
 	case protoS3:
 		writeS3Error(c.w, c.r, status, code, msg, c.reqID)
+	case protoS3Control:
+		writeS3ControlError(c.w, status, code, msg, c.reqID)
 	}
 }
 

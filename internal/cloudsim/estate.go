@@ -60,6 +60,8 @@ type Account struct {
 	EnabledRegions []string           `yaml:"enabled_regions,omitempty" json:"enabled_regions,omitempty"`
 	Regions        map[string]*Region `yaml:"regions,omitempty" json:"regions,omitempty"`
 	Buckets        []Bucket           `yaml:"s3_buckets,omitempty" json:"s3_buckets,omitempty"`
+	// S3PublicAccessBlock is the account's S3 Block Public Access (s3control); nil: none.
+	S3PublicAccessBlock *PublicAccessBlock `yaml:"s3_public_access_block,omitempty" json:"s3_public_access_block,omitempty"`
 }
 
 // AccessKey is a long-term credential of an IAM user of the account.
@@ -97,6 +99,35 @@ type Region struct {
 	DBClusterSnaps    []DBSnapshot       `yaml:"db_cluster_snapshots,omitempty" json:"db_cluster_snapshots,omitempty"`
 	RDSExportTasks    []RDSExportTask    `yaml:"rds_export_tasks,omitempty" json:"rds_export_tasks,omitempty"`
 	RedshiftSnapshots []RedshiftSnapshot `yaml:"redshift_snapshots,omitempty" json:"redshift_snapshots,omitempty"`
+	// The databases snapshots are taken of: whether a snapshot's source still exists.
+	DBInstances      []DBInstance      `yaml:"db_instances,omitempty" json:"db_instances,omitempty"`
+	DBClusters       []DBCluster       `yaml:"db_clusters,omitempty" json:"db_clusters,omitempty"`
+	RedshiftClusters []RedshiftCluster `yaml:"redshift_clusters,omitempty" json:"redshift_clusters,omitempty"`
+}
+
+// DBInstance is an RDS DB instance (also a DocumentDB or Neptune instance, by Engine).
+type DBInstance struct {
+	ID        string `yaml:"id" json:"id"`                                     // DBInstanceIdentifier
+	Engine    string `yaml:"engine,omitempty" json:"engine,omitempty"`         // default mysql
+	Status    string `yaml:"status,omitempty" json:"status,omitempty"`         // default available
+	Class     string `yaml:"class,omitempty" json:"class,omitempty"`           // default db.t3.micro
+	ClusterID string `yaml:"cluster_id,omitempty" json:"cluster_id,omitempty"` // the cluster it belongs to, if any
+	Storage   int32  `yaml:"storage_gb,omitempty" json:"storage_gb,omitempty"` // default 20
+}
+
+// DBCluster is an Aurora, DocumentDB or Neptune cluster (Engine says which).
+type DBCluster struct {
+	ID     string `yaml:"id" json:"id"`                             // DBClusterIdentifier
+	Engine string `yaml:"engine,omitempty" json:"engine,omitempty"` // default aurora-mysql
+	Status string `yaml:"status,omitempty" json:"status,omitempty"` // default available
+}
+
+// RedshiftCluster is a provisioned Redshift cluster.
+type RedshiftCluster struct {
+	ID       string `yaml:"id" json:"id"`                                   // ClusterIdentifier
+	Status   string `yaml:"status,omitempty" json:"status,omitempty"`       // default available
+	NodeType string `yaml:"node_type,omitempty" json:"node_type,omitempty"` // default ra3.xlplus
+	Nodes    int32  `yaml:"nodes,omitempty" json:"nodes,omitempty"`         // default 2
 }
 
 // Guards are the region's account-level protections.
@@ -329,6 +360,9 @@ type DBSnapshot struct {
 	// Restore is the "restore" attribute: account ids, and "all" for public.
 	Restore []string `yaml:"restore,omitempty" json:"restore,omitempty"`
 	Tags    Tags     `yaml:"tags,omitempty" json:"tags,omitempty"`
+	// CopiedFrom is the ARN of the snapshot this one was copied from, for a cross-region or
+	// cross-account copy (SourceDBSnapshotIdentifier and SourceRegion; SourceDBClusterSnapshotArn).
+	CopiedFrom string `yaml:"copied_from,omitempty" json:"copied_from,omitempty"`
 }
 
 // RDSExportTask is an RDS snapshot export to S3.
@@ -357,6 +391,7 @@ type RedshiftSnapshot struct {
 	DBName        string    `yaml:"db_name,omitempty" json:"db_name,omitempty"`
 	RestoreAccess []string  `yaml:"restore_access,omitempty" json:"restore_access,omitempty"` // account ids
 	Tags          Tags      `yaml:"tags,omitempty" json:"tags,omitempty"`
+	SourceRegion  string    `yaml:"source_region,omitempty" json:"source_region,omitempty"` // a cross-region copy's source region
 }
 
 // Bucket is an S3 bucket with objects (export destinations). Objects' data is their Content, or
@@ -365,8 +400,28 @@ type Bucket struct {
 	Name   string `yaml:"name" json:"name"`
 	Region string `yaml:"region,omitempty" json:"region,omitempty"`
 	// Public makes GetBucketPolicyStatus answer IsPublic=true (a policy granting everyone).
-	Public  bool     `yaml:"public,omitempty" json:"public,omitempty"`
-	Objects []Object `yaml:"objects,omitempty" json:"objects,omitempty"`
+	Public bool `yaml:"public,omitempty" json:"public,omitempty"`
+	// ACL is the bucket ACL's grants beyond the owner's FULL_CONTROL (GetBucketAcl).
+	ACL []ACLGrant `yaml:"acl,omitempty" json:"acl,omitempty"`
+	// PublicAccessBlock is the bucket's S3 Block Public Access configuration; nil: none.
+	PublicAccessBlock *PublicAccessBlock `yaml:"public_access_block,omitempty" json:"public_access_block,omitempty"`
+	Objects           []Object           `yaml:"objects,omitempty" json:"objects,omitempty"`
+}
+
+// ACLGrant is one grant of an S3 ACL: to a group (AllUsers, AuthenticatedUsers, LogDelivery)
+// or to a canonical user id.
+type ACLGrant struct {
+	Group      string `yaml:"group,omitempty" json:"group,omitempty"`
+	User       string `yaml:"user,omitempty" json:"user,omitempty"` // canonical user id
+	Permission string `yaml:"permission" json:"permission"`         // READ, WRITE, READ_ACP, WRITE_ACP, FULL_CONTROL
+}
+
+// PublicAccessBlock is an S3 Block Public Access configuration (bucket or account).
+type PublicAccessBlock struct {
+	BlockPublicAcls       bool `yaml:"block_public_acls,omitempty" json:"block_public_acls,omitempty"`
+	IgnorePublicAcls      bool `yaml:"ignore_public_acls,omitempty" json:"ignore_public_acls,omitempty"`
+	BlockPublicPolicy     bool `yaml:"block_public_policy,omitempty" json:"block_public_policy,omitempty"`
+	RestrictPublicBuckets bool `yaml:"restrict_public_buckets,omitempty" json:"restrict_public_buckets,omitempty"`
 }
 
 // Object is one S3 object.
@@ -536,6 +591,21 @@ func (e *Estate) Validate() error {
 			}
 			for i := range r.RedshiftSnapshots {
 				if err := dup("redshift snapshot", r.RedshiftSnapshots[i].ID); err != nil {
+					return err
+				}
+			}
+			for i := range r.DBInstances {
+				if err := dup("db instance", r.DBInstances[i].ID); err != nil {
+					return err
+				}
+			}
+			for i := range r.DBClusters {
+				if err := dup("db cluster", r.DBClusters[i].ID); err != nil {
+					return err
+				}
+			}
+			for i := range r.RedshiftClusters {
+				if err := dup("redshift cluster", r.RedshiftClusters[i].ID); err != nil {
 					return err
 				}
 			}

@@ -147,6 +147,17 @@ func GenerateEstate(spec GenSpec) *Estate {
 				dbN++
 				r.DBClusterSnaps[i] = genDB(fmt.Sprintf("cluster-snap-%06d", dbN), engines[dbN%3], age(), kind, nextShare)
 			}
+			// The databases the snapshots were taken of: every instance and cluster exists but
+			// the Neptune clusters', whose snapshots are orphaned.
+			if len(r.DBSnapshots) > 0 {
+				r.DBInstances = []DBInstance{{ID: "db-mysql", Engine: "mysql"}, {ID: "db-postgres", Engine: "postgres"}}
+			}
+			if len(r.DBClusterSnaps) > 0 {
+				r.DBClusters = []DBCluster{{ID: "db-aurora-mysql", Engine: "aurora-mysql"}, {ID: "db-docdb", Engine: "docdb"}}
+			}
+			if spread(spec.RedshiftSnapshots, cell) > 0 {
+				r.RedshiftClusters = []RedshiftCluster{{ID: "warehouse"}}
+			}
 			r.RedshiftSnapshots = make([]RedshiftSnapshot, spread(spec.RedshiftSnapshots, cell))
 			for i := range r.RedshiftSnapshots {
 				dbN++

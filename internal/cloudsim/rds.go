@@ -22,6 +22,8 @@ func init() {
 			"DescribeDBClusterSnapshotAttributes": rdsDescribeDBClusterSnapshotAttributes,
 			"ModifyDBClusterSnapshotAttribute":    rdsModifyDBClusterSnapshotAttribute,
 			"DescribeExportTasks":                 rdsDescribeExportTasks,
+			"DescribeDBInstances":                 rdsDescribeDBInstances,
+			"DescribeDBClusters":                  rdsDescribeDBClusters,
 		},
 		mutating:  set("ModifyDBSnapshotAttribute", "ModifyDBClusterSnapshotAttribute"),
 		throttle:  errSpec{http.StatusBadRequest, "Throttling"},
@@ -310,6 +312,16 @@ func (c *call) writeRDSSnapshot(x *xw, k rdsKind, owner string, s *DBSnapshot, s
 		x.strAlways("DBSnapshotArn", arn)
 	}
 	x.raw("IAMDatabaseAuthenticationEnabled", "false")
+	if s.CopiedFrom != "" {
+		if k.cluster {
+			x.strAlways("SourceDBClusterSnapshotArn", s.CopiedFrom)
+		} else {
+			x.strAlways("SourceDBSnapshotIdentifier", s.CopiedFrom)
+			if parts := strings.SplitN(s.CopiedFrom, ":", 6); len(parts) == 6 && parts[3] != c.region {
+				x.strAlways("SourceRegion", parts[3])
+			}
+		}
+	}
 	if !k.cluster {
 		x.strAlways("DbiResourceId", "db-"+strings.ToUpper(shortHash(s.SourceID, 26)))
 	}
@@ -469,6 +481,122 @@ func rdsDescribeExportTasks(c *call) {
 			strAlways("SourceType", orDefault(t.SourceType, "SNAPSHOT")).end("ExportTask")
 	}
 	x.end("ExportTasks")
+	if end < len(sel) {
+		x.str("Marker", pageToken(c.action, end))
+	}
+	c.queryEnd(x)
+}
+
+// rdsDescribeDBInstances lists the caller's DB instances in the region (RDS, DocumentDB and
+// Neptune instances alike), MaxRecords 20..100 with a Marker; DBInstanceIdentifier names one.
+func rdsDescribeDBInstances(c *call) {
+	list := c.reg.r.DBInstances
+	rdsDescribeSources(c, len(list), "DBInstanceIdentifier", "DBInstance", "DBInstanceNotFound",
+		func(i int) (string, string, string) {
+			return list[i].ID, orDefault(list[i].Engine, "mysql"), list[i].ClusterID
+		},
+		func(x *xw, i int) {
+			d := &list[i]
+			eng := orDefault(d.Engine, "mysql")
+			storage := int64(d.Storage)
+			if storage == 0 {
+				storage = 20
+			}
+			x.open("DBInstance")
+			x.strAlways("DBInstanceIdentifier", d.ID).strAlways("DBInstanceClass", orDefault(d.Class, "db.t3.micro"))
+			x.strAlways("Engine", eng).strAlways("DBInstanceStatus", orDefault(d.Status, "available"))
+			x.raw("MasterUsername", "admin")
+			x.open("Endpoint").strAlways("Address", d.ID+".c"+shortHash(c.reg.owner+c.region, 12)+"."+c.region+".rds.amazonaws.com").
+				num("Port", enginePort(eng)).end("Endpoint")
+			x.num("AllocatedStorage", storage).tm("InstanceCreateTime", time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC))
+			x.strAlways("AvailabilityZone", c.az()).strAlways("EngineVersion", engineVersion(eng))
+			x.raw("PubliclyAccessible", "false").str("DBClusterIdentifier", d.ClusterID)
+			x.strAlways("DbiResourceId", "db-"+strings.ToUpper(shortHash(d.ID, 26)))
+			x.strAlways("DBInstanceArn", rdsArn(c.region, c.reg.owner, "db", d.ID))
+			x.end("DBInstance")
+		})
+}
+
+// rdsDescribeDBClusters lists the caller's Aurora, DocumentDB and Neptune clusters in the region.
+func rdsDescribeDBClusters(c *call) {
+	list := c.reg.r.DBClusters
+	rdsDescribeSources(c, len(list), "DBClusterIdentifier", "DBCluster", "DBClusterNotFoundFault",
+		func(i int) (string, string, string) {
+			return list[i].ID, orDefault(list[i].Engine, "aurora-mysql"), list[i].ID
+		},
+		func(x *xw, i int) {
+			d := &list[i]
+			eng := orDefault(d.Engine, "aurora-mysql")
+			x.open("DBCluster")
+			x.strAlways("DBClusterIdentifier", d.ID).strAlways("Engine", eng).strAlways("Status", orDefault(d.Status, "available"))
+			x.strAlways("EngineVersion", engineVersion(eng)).num("Port", enginePort(eng)).raw("MasterUsername", "admin")
+			x.strAlways("Endpoint", d.ID+".cluster-c"+shortHash(c.reg.owner+c.region, 12)+"."+c.region+".rds.amazonaws.com")
+			x.tm("ClusterCreateTime", time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC))
+			x.strAlways("DbClusterResourceId", "cluster-"+strings.ToUpper(shortHash(d.ID, 26)))
+			x.strAlways("DBClusterArn", rdsArn(c.region, c.reg.owner, "cluster", d.ID))
+			x.end("DBCluster")
+		})
+}
+
+// rdsDescribeSources pages a region's instances or clusters: the identifier parameter picks one
+// (or fails with notFound), filters by id, cluster and engine, MaxRecords and Marker.
+func rdsDescribeSources(c *call, n int, idParam, elem, notFound string, key func(i int) (id, engine, cluster string), write func(x *xw, i int)) {
+	id := c.form.Get(idParam)
+	if strings.HasPrefix(id, "arn:") {
+		id = id[strings.LastIndex(id, ":")+1:]
+	}
+	filters := qFilters(c.form, "Filters", "Values")
+	for _, fl := range filters {
+		switch fl.name {
+		case "db-instance-id", "db-cluster-id", "engine":
+		default:
+			c.fail(http.StatusBadRequest, "InvalidParameterValue", "Unrecognized filter name: "+fl.name)
+			return
+		}
+	}
+	limit, ok := c.maxRecords()
+	if !ok {
+		return
+	}
+	start, ok := c.marker()
+	if !ok {
+		return
+	}
+	var sel []int
+	for i := range n {
+		did, eng, cluster := key(i)
+		if id != "" && !strings.EqualFold(id, did) {
+			continue
+		}
+		keep := true
+		for _, fl := range filters {
+			v := did
+			switch {
+			case fl.name == "engine":
+				v = eng
+			case fl.name == "db-cluster-id":
+				v = cluster
+			case elem == "DBCluster" && fl.name == "db-instance-id":
+				continue
+			}
+			keep = keep && slices.Contains(fl.values, v)
+		}
+		if keep {
+			sel = append(sel, i)
+		}
+	}
+	if id != "" && len(sel) == 0 {
+		c.fail(http.StatusNotFound, notFound, elem+" "+id+" not found.")
+		return
+	}
+	start = min(start, len(sel))
+	end := min(len(sel), start+limit)
+	x := c.queryBegin()
+	x.open(elem + "s")
+	for _, i := range sel[start:end] {
+		write(x, i)
+	}
+	x.end(elem + "s")
 	if end < len(sel) {
 		x.str("Marker", pageToken(c.action, end))
 	}

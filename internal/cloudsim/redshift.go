@@ -3,6 +3,7 @@ package cloudsim
 import (
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -13,6 +14,7 @@ func init() {
 		name: "redshift", proto: protoQuery, xmlns: xmlnsRedshift,
 		actions: map[string]handler{
 			"DescribeClusterSnapshots": redshiftDescribeClusterSnapshots,
+			"DescribeClusters":         redshiftDescribeClusters,
 			"AuthorizeSnapshotAccess":  redshiftAuthorize,
 			"RevokeSnapshotAccess":     redshiftRevoke,
 		},
@@ -131,6 +133,7 @@ func (c *call) writeRedshiftSnapshot(x *xw, owner string, s *RedshiftSnapshot) {
 		x.end("AccountsWithRestoreAccess")
 	}
 	x.strAlways("OwnerAccount", owner)
+	x.str("SourceRegion", s.SourceRegion)
 	x.raw("TotalBackupSizeInMegaBytes", "1024.0")
 	x.strAlways("SnapshotArn", redshiftArn(c.region, owner, s))
 	x.open("Tags")
@@ -187,5 +190,55 @@ func redshiftRevoke(c *call) {
 	s.RestoreAccess = slices.DeleteFunc(slices.Clone(s.RestoreAccess), func(a string) bool { return a == acct })
 	x := c.queryBegin()
 	c.writeRedshiftSnapshot(x, c.reg.owner, s)
+	c.queryEnd(x)
+}
+
+// redshiftDescribeClusters lists the caller's provisioned clusters in the region, MaxRecords
+// 20..100 with a Marker; ClusterIdentifier names one (ClusterNotFound when absent).
+func redshiftDescribeClusters(c *call) {
+	id := c.form.Get("ClusterIdentifier")
+	limit, ok := c.maxRecords()
+	if !ok {
+		return
+	}
+	start, ok := c.marker()
+	if !ok {
+		return
+	}
+	list := c.reg.r.RedshiftClusters
+	var sel []int
+	for i := range list {
+		if id == "" || strings.EqualFold(id, list[i].ID) {
+			sel = append(sel, i)
+		}
+	}
+	if id != "" && len(sel) == 0 {
+		c.fail(http.StatusNotFound, "ClusterNotFound", "Cluster "+id+" not found.")
+		return
+	}
+	start = min(start, len(sel))
+	end := min(len(sel), start+limit)
+	x := c.queryBegin()
+	x.open("Clusters")
+	for _, i := range sel[start:end] {
+		cl := &list[i]
+		nodes := int64(cl.Nodes)
+		if nodes == 0 {
+			nodes = 2
+		}
+		x.open("Cluster")
+		x.strAlways("ClusterIdentifier", cl.ID).strAlways("NodeType", orDefault(cl.NodeType, "ra3.xlplus"))
+		x.strAlways("ClusterStatus", orDefault(cl.Status, "available")).raw("MasterUsername", "awsuser").raw("DBName", "dev")
+		x.open("Endpoint").strAlways("Address", cl.ID+".c"+shortHash(c.reg.owner+c.region, 12)+"."+c.region+".redshift.amazonaws.com").
+			num("Port", 5439).end("Endpoint")
+		x.tm("ClusterCreateTime", time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC)).strAlways("AvailabilityZone", c.az())
+		x.num("NumberOfNodes", nodes).raw("PubliclyAccessible", "false").raw("Encrypted", "false")
+		x.strAlways("ClusterNamespaceArn", "arn:aws:redshift:"+c.region+":"+c.reg.owner+":namespace:"+shortHash(cl.ID, 36))
+		x.end("Cluster")
+	}
+	x.end("Clusters")
+	if end < len(sel) {
+		x.str("Marker", pageToken(c.action, end))
+	}
 	c.queryEnd(x)
 }

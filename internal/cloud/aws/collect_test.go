@@ -114,6 +114,12 @@ func TestEveryCheckFamilyEndToEnd(t *testing.T) {
 		{"aws-ami-exported-to-s3", "store-ami-0000000000000a001-20251101T000000", finding.Low, 0},
 		{"aws-ami-exported-to-s3", "export-ami-00000000000000001", finding.Medium, 0},
 		{"aws-instance-exported-to-s3", "export-i-00000000000000001", finding.Critical, 0},
+		{"aws-ami-exported-to-s3", "export-ami-00000000000000002", finding.Critical, 0}, // ACL grants AllUsers
+		{"aws-ami-exported-to-s3", "export-ami-00000000000000003", finding.Medium, 0},   // ACL held back by the bucket's BPA
+		{"aws-ami-exported-to-s3", "export-ami-00000000000000004", finding.Medium, 0},   // policy held back by the account's BPA
+		{"aws-rds-snapshot-orphaned", "db-orphan", finding.Low, 0},
+		{"aws-rds-cluster-snapshot-orphaned", "aurora-private", finding.Low, 0},
+		{"aws-redshift-snapshot-orphaned", "rs-final", finding.Low, 0},
 		{"aws-dlm-policy-shares-external", "policy-00000000000000001", finding.High, 0},
 	} {
 		got := findingsOf(fs, w.rule, w.id)
@@ -225,7 +231,7 @@ func TestAttributeCallsOnlyForShareable(t *testing.T) {
 		// a001, a002, a003 (its backing is gone, so its key is unknown), a004; not a005
 		// (disabled); plus the binned one.
 		"ec2:DescribeImageAttribute":              4 + 1,
-		"rds:DescribeDBSnapshotAttributes":        2, // not aws/rds-encrypted, not automated
+		"rds:DescribeDBSnapshotAttributes":        4, // not aws/rds-encrypted, not automated
 		"rds:DescribeDBClusterSnapshotAttributes": 2,
 		// Keys of shared things only: partner, private, orgwide — and never aws/ebs.
 		"kms:GetKeyPolicy":      3,
@@ -306,8 +312,8 @@ func TestInclude(t *testing.T) {
 			t.Errorf("record of kind %s", s.Kind)
 		}
 	}
-	if len(inv.Snapshots) != 7 {
-		t.Errorf("%d RDS records, want 7", len(inv.Snapshots))
+	if len(inv.Snapshots) != 10 {
+		t.Errorf("%d RDS records, want 10", len(inv.Snapshots))
 	}
 	if _, err := New(context.Background(), Options{Include: []string{"ebs", "amis"}}); err == nil || !strings.Contains(err.Error(), "amis") {
 		t.Errorf("unknown family: %v", err)

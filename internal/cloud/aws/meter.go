@@ -94,6 +94,8 @@ func serviceName(id string) string {
 		return "organizations"
 	case "S3":
 		return "s3"
+	case "S3 Control":
+		return "s3control"
 	}
 	b := []byte(id)
 	for i, c := range b {

@@ -61,6 +61,17 @@ func (s *scope) listRDS(ctx context.Context) {
 		}
 	})
 	wg.Wait()
+	// Then whether their sources exist: one listing each, only when something can be joined.
+	var inst, clus map[string]bool
+	if anyCheckable(db) {
+		wg.Go(func() { inst = s.listDBInstances(ctx, cli) })
+	}
+	if anyCheckable(cl) {
+		wg.Go(func() { clus = s.listDBClusters(ctx, cli) })
+	}
+	wg.Wait()
+	joinSources(db, inst)
+	joinSources(cl, clus)
 	s.mu.Lock()
 	s.dbs = append(append(s.dbs, db...), cl...)
 	s.mu.Unlock()
@@ -89,6 +100,7 @@ func (s *scope) dbRecord(x *rdstypes.DBSnapshot) (inventory.Snapshot, bool) {
 	c.Tags = rdsTags(x.TagList)
 	c.Encryption = s.keys.encryption(aws.ToBool(x.Encrypted), aws.ToString(x.KmsKeyId))
 	c.Lineage.SourceVolume = aws.ToString(x.DBInstanceIdentifier)
+	c.Lineage.ParentSnapshot = aws.ToString(x.SourceDBSnapshotIdentifier) // set for a cross-region or cross-account copy only
 	return inventory.Snapshot{Common: c, Engine: aws.ToString(x.Engine), Automated: typ != "manual"}, true
 }
 
@@ -105,6 +117,7 @@ func (s *scope) clusterRecord(x *rdstypes.DBClusterSnapshot) (inventory.Snapshot
 	c.Tags = rdsTags(x.TagList)
 	c.Encryption = s.keys.encryption(aws.ToBool(x.StorageEncrypted), aws.ToString(x.KmsKeyId))
 	c.Lineage.SourceVolume = aws.ToString(x.DBClusterIdentifier)
+	c.Lineage.ParentSnapshot = aws.ToString(x.SourceDBClusterSnapshotArn) // set for a copy only
 	return inventory.Snapshot{Common: c, Engine: aws.ToString(x.Engine), Automated: typ != "manual"}, true
 }
 

@@ -17,6 +17,7 @@ func (s *scope) listRedshift(ctx context.Context) {
 	p := redshift.NewDescribeClusterSnapshotsPaginator(cli, &redshift.DescribeClusterSnapshotsInput{
 		OwnerAccount: aws.String(s.account), MaxRecords: aws.Int32(rdsPage)})
 	var recs []inventory.Snapshot
+	copied := map[int]bool{} // cross-region copies: their cluster is in another region
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
@@ -41,8 +42,23 @@ func (s *scope) listRedshift(ctx context.Context) {
 			for _, a := range x.AccountsWithRestoreAccess {
 				c.Grants = append(c.Grants, inventory.Grant{Kind: inventory.GrantAccount, Value: aws.ToString(a.AccountId), Via: inventory.ViaAttribute})
 			}
+			if r := aws.ToString(x.SourceRegion); r != "" && r != s.region {
+				copied[len(recs)] = true
+			}
 			recs = append(recs, inventory.Snapshot{Common: c, Automated: aws.ToString(x.SnapshotType) == "automated"})
 		}
 	}
-	s.redshift = recs
+	// Does each manual snapshot's cluster still exist? Copies are set aside for the join.
+	var own, copies []inventory.Snapshot
+	for i := range recs {
+		if copied[i] {
+			copies = append(copies, recs[i])
+		} else {
+			own = append(own, recs[i])
+		}
+	}
+	if anyCheckable(own) {
+		joinSources(own, s.listRedshiftClusters(ctx, cli))
+	}
+	s.redshift = append(own, copies...)
 }
