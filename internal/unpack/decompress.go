@@ -3,7 +3,9 @@ package unpack
 import (
 	"bufio"
 	"compress/bzip2"
+	"errors"
 	"io"
+	"sync"
 
 	"github.com/klauspost/compress/flate"
 	"github.com/klauspost/compress/gzip"
@@ -52,11 +54,46 @@ func (w *walker) decompress(kind, path string, r io.Reader, size int64) (io.Read
 	}{m, dec}, nil
 }
 
+// flateReaders keeps deflate decoders between zip members: each holds a 32 KiB window and its
+// Huffman tables, and a jar of thousands of small classes would otherwise allocate and clear
+// them once per member.
+var flateReaders sync.Pool
+
+// pooledFlate returns a deflate decoder over r, from the pool when one is there.
+func pooledFlate(r io.Reader) io.ReadCloser {
+	if f, ok := flateReaders.Get().(io.ReadCloser); ok {
+		if f.(flate.Resetter).Reset(r, nil) == nil {
+			return &flateReader{dec: f}
+		}
+	}
+	return &flateReader{dec: flate.NewReader(r)}
+}
+
+// flateReader gives its decoder back to the pool on Close, once; it reads nothing after.
+type flateReader struct{ dec io.ReadCloser }
+
+func (f *flateReader) Read(p []byte) (int, error) {
+	if f.dec == nil {
+		return 0, errors.New("deflate: read after close")
+	}
+	return f.dec.Read(p)
+}
+
+func (f *flateReader) Close() error {
+	if f.dec == nil {
+		return nil
+	}
+	err := f.dec.Close()
+	flateReaders.Put(f.dec)
+	f.dec = nil
+	return err
+}
+
 // newDecompressor returns the plain decoder for kind.
 func newDecompressor(kind string, r io.Reader) (io.ReadCloser, error) {
 	switch kind {
 	case "deflate": // zip's method 8
-		return flate.NewReader(r), nil
+		return pooledFlate(r), nil
 	case KindGzip:
 		z, err := gzip.NewReader(r) // reads concatenated members (gzip -c a >x; gzip -c b >>x) as one stream
 		if err != nil {
