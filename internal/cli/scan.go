@@ -60,7 +60,7 @@ Exit codes: 0 nothing at or above --fail-on (or no --fail-on given), 1 findings 
 	f.BoolVar(&o.noArchives, "no-archives", false, "do not look inside archives and compressed files")
 	f.StringVar(&o.maxFile, "max-file-size", "256MiB", "bytes read of one file; the rest is skipped and counted")
 	f.StringVar(&o.maxTotal, "max-total-size", "0", "stop reading after this many bytes in all (0: no limit)")
-	f.IntVar(&o.workers, "workers", 0, "files read in parallel (default: one per CPU)")
+	f.IntVar(&o.workers, "workers", 0, "files read in parallel (default: one per CPU plus two)")
 	f.StringArrayVar(&o.rules, "rules", nil, "extra secret rules: a snapwatch or gitleaks TOML file (repeatable)")
 	f.BoolVar(&o.noDefaultRules, "no-default-rules", false, "use only the rules given with --rules")
 	f.StringArrayVar(&o.fileRules, "file-rules", nil, "extra sensitive-file signatures (TOML, repeatable)")

@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"regexp/syntax"
 	"strings"
+	"sync"
 )
 
 // pathSet is a list of path regexes, any of which may match. Allow-lists are checked for every
@@ -13,10 +14,21 @@ import (
 // regex engine; the patterns left are small enough for the fast engines.
 type pathSet struct {
 	pats []pathPattern
+	// dirs memoises, per directory, whether a directory pattern matches it: most files of a
+	// disk share their directory with many others, and most patterns name directories.
+	dirMu sync.Mutex
+	dirs  map[string]bool
 }
+
+// maxDirMemo bounds the directory memo; it is emptied when full.
+const maxDirMemo = 1 << 16
 
 type pathPattern struct {
 	re *regexp.Regexp
+	// dir is true when every match of the pattern ends with "/" ("(?:^|/)node_modules/"): a
+	// file name holds no "/", so the pattern matches a path exactly when it matches the path's
+	// directory with its trailing slash, and the answer holds for the whole directory.
+	dir bool
 	// any lists substrings one of which every match contains (lower-cased when fold); empty
 	// when none could be derived, and the regex then runs on every path.
 	any  []string
@@ -36,7 +48,9 @@ func compilePathSet(patterns []string) (*pathSet, error) {
 		}
 		pat := pathPattern{re: re}
 		if parsed, err := syntax.Parse(p, syntax.Perl); err == nil {
-			pat.any, pat.fold = requiredAny(parsed.Simplify())
+			simple := parsed.Simplify()
+			pat.any, pat.fold = requiredAny(simple)
+			pat.dir = endsInSlash(simple)
 		}
 		ps.pats = append(ps.pats, pat)
 	}
@@ -46,22 +60,94 @@ func compilePathSet(patterns []string) (*pathSet, error) {
 // MatchString reports whether any pattern matches path.
 func (ps *pathSet) MatchString(path string) bool {
 	lower := ""
-	for _, p := range ps.pats {
-		if len(p.any) > 0 {
-			in := path
-			if p.fold {
-				if lower == "" {
-					lower = strings.ToLower(path)
-				}
-				in = lower
-			}
-			if !containsAnyString(in, p.any) {
-				continue
-			}
-		}
-		if p.re.MatchString(path) {
+	dir := ""
+	if i := strings.LastIndexByte(path, '/'); i >= 0 {
+		dir = path[:i+1]
+	}
+	if dir != "" && ps.hasDirPatterns() {
+		if ps.dirMatch(dir) {
 			return true
 		}
+	}
+	for i := range ps.pats {
+		p := &ps.pats[i]
+		if p.dir && dir != "" {
+			continue // judged on the directory above
+		}
+		if p.match(path, &lower) {
+			return true
+		}
+	}
+	return false
+}
+
+func (ps *pathSet) hasDirPatterns() bool {
+	for i := range ps.pats {
+		if ps.pats[i].dir {
+			return true
+		}
+	}
+	return false
+}
+
+// dirMatch reports whether a directory pattern matches dir (which ends with "/"), memoised.
+func (ps *pathSet) dirMatch(dir string) bool {
+	ps.dirMu.Lock()
+	m, ok := ps.dirs[dir]
+	ps.dirMu.Unlock()
+	if ok {
+		return m
+	}
+	lower := ""
+	for i := range ps.pats {
+		if p := &ps.pats[i]; p.dir && p.match(dir, &lower) {
+			m = true
+			break
+		}
+	}
+	ps.dirMu.Lock()
+	if ps.dirs == nil || len(ps.dirs) >= maxDirMemo {
+		ps.dirs = map[string]bool{}
+	}
+	ps.dirs[dir] = m
+	ps.dirMu.Unlock()
+	return m
+}
+
+// match runs one pattern, behind its literal prefilter; lower caches the lower-cased input.
+func (p *pathPattern) match(in string, lower *string) bool {
+	if len(p.any) > 0 {
+		probe := in
+		if p.fold {
+			if *lower == "" {
+				*lower = strings.ToLower(in)
+			}
+			probe = *lower
+		}
+		if !containsAnyString(probe, p.any) {
+			return false
+		}
+	}
+	return p.re.MatchString(in)
+}
+
+// endsInSlash reports whether every match of re ends with "/": its last element is a literal
+// ending in "/", and nothing (an end anchor, a repetition) can come after or replace it.
+func endsInSlash(re *syntax.Regexp) bool {
+	switch re.Op {
+	case syntax.OpLiteral:
+		return len(re.Rune) > 0 && re.Rune[len(re.Rune)-1] == '/'
+	case syntax.OpCapture:
+		return endsInSlash(re.Sub[0])
+	case syntax.OpConcat:
+		return len(re.Sub) > 0 && endsInSlash(re.Sub[len(re.Sub)-1])
+	case syntax.OpAlternate:
+		for _, sub := range re.Sub {
+			if !endsInSlash(sub) {
+				return false
+			}
+		}
+		return len(re.Sub) > 0
 	}
 	return false
 }

@@ -80,3 +80,48 @@ func BenchmarkPathAllowed(b *testing.B) {
 		s.PathAllowed(paths[i%len(paths)])
 	}
 }
+
+// The directory memo never changes an answer: for every path, MatchString agrees with running
+// every pattern on the whole path, asked in any order and more than once.
+func TestPathSetDirectoryMemoAgrees(t *testing.T) {
+	patterns := []string{
+		`(?i)(?:^|/)(?:tests?|testdata|fixtures?)/`,
+		`(?:^|/)usr/share/(?:doc|man|info)/`,
+		`(?:^|/)node_modules/`,
+		`(?:_test\.go|\.spec\.[jt]sx?)$`,
+		`(?:^|/)usr/lib/[a-z0-9_]+-linux-gnu[a-z]*/[^/]+\.(?:so(?:\.[0-9]+)*|a)$`,
+		`^etc/chromium\.d/apikeys$`,
+		`secrets/`,
+	}
+	ps, err := compilePathSet(patterns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dirs := 0
+	for _, p := range ps.pats {
+		if p.dir {
+			dirs++
+		}
+	}
+	if dirs != 4 {
+		t.Fatalf("%d directory patterns, want 4", dirs)
+	}
+	paths := []string{
+		"usr/share/doc/x/changelog.gz", "usr/share/docs/x", "/usr/share/man/man1/ls.1.gz", "src/Tests/a.go",
+		"src/testing/a.go", "a_test.go", "web/node_modules/x/index.js", "node_modules", "node_modules/",
+		"usr/lib/x86_64-linux-gnu/libc.so.6", "usr/lib/x86_64-linux-gnu/sub/libc.so.6", "etc/chromium.d/apikeys",
+		"x/etc/chromium.d/apikeys", "home/a/secrets/key", "home/a/secrets", "secrets/", "plain", "/", "",
+		"fixture/", "a/fixtures/b/c/d.txt", "testdata",
+	}
+	for round := 0; round < 2; round++ {
+		for _, p := range paths {
+			want := false
+			for _, re := range ps.pats {
+				want = want || re.re.MatchString(p)
+			}
+			if got := ps.MatchString(p); got != want {
+				t.Errorf("round %d %q: %v, want %v", round, p, got, want)
+			}
+		}
+	}
+}
