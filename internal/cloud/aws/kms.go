@@ -19,15 +19,17 @@ import (
 // key ARN, not alias. This decides two things for every record: its KeyKind, and whether AWS
 // would let it be shared at all (it refuses snapshots, AMIs and RDS snapshots encrypted with
 // an AWS managed key), which is what lets the collector skip most attribute calls.
+//
+// The listings of the first phase run beside loadKeys and already intern key ARNs (and ask for
+// kinds, which they ask again once the keys are read), so every field is behind mu.
 type keyIndex struct {
+	mu         sync.Mutex
 	read       bool            // ListAliases completed
 	awsManaged map[string]bool // key ids (uuid) behind alias/aws/*
 	strs       map[string]string
-	mu         sync.Mutex
 }
 
 func (s *scope) loadKeys(ctx context.Context) {
-	s.keys.awsManaged, s.keys.strs = map[string]bool{}, map[string]string{}
 	if !(s.has(FamilyEBS) || s.has(FamilyAMI) || s.has(FamilyRDS) || s.has(FamilyRedshift) || s.has(FamilyGuards)) {
 		return
 	}
@@ -41,11 +43,18 @@ func (s *scope) loadKeys(ctx context.Context) {
 		}
 		for _, a := range page.Aliases {
 			if strings.HasPrefix(aws.ToString(a.AliasName), "alias/aws/") && a.TargetKeyId != nil {
+				s.keys.mu.Lock()
+				if s.keys.awsManaged == nil {
+					s.keys.awsManaged = map[string]bool{}
+				}
 				s.keys.awsManaged[aws.ToString(a.TargetKeyId)] = true
+				s.keys.mu.Unlock()
 			}
 		}
 	}
+	s.keys.mu.Lock()
 	s.keys.read = true
+	s.keys.mu.Unlock()
 }
 
 // intern returns one copy of a key ARN for every record that uses it.
@@ -58,12 +67,17 @@ func (k *keyIndex) intern(v string) string {
 	if x, ok := k.strs[v]; ok {
 		return x
 	}
+	if k.strs == nil {
+		k.strs = map[string]string{}
+	}
 	k.strs[v] = v
 	return v
 }
 
 // kind classifies a key reference (ARN, id or alias): "" when it cannot be told.
 func (k *keyIndex) kind(ref string) inventory.KeyKind {
+	k.mu.Lock()
+	defer k.mu.Unlock()
 	switch {
 	case ref == "":
 		return ""
