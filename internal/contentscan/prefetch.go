@@ -2,6 +2,7 @@ package contentscan
 
 import (
 	"io"
+	"io/fs"
 	"sync"
 
 	"github.com/snapwatch/snapwatch/internal/filesystem"
@@ -27,6 +28,7 @@ type feeder struct {
 	s       *Scanner
 	m       *target.Mount
 	ext     filesystem.Extenter
+	loc     filesystem.InodeLocator
 	send    func(job) bool
 	pending []job
 	ranges  []filesystem.Range
@@ -36,8 +38,51 @@ type feeder struct {
 func (s *Scanner) newFeeder(m *target.Mount, send func(job) bool) *feeder {
 	f := &feeder{s: s, m: m, send: send}
 	f.ext, _ = m.Tree.(filesystem.Extenter)
+	f.loc, _ = m.Tree.(filesystem.InodeLocator)
 	return f
 }
+
+// dir reads ahead for a directory the walk is about to list: its listing is read now (the
+// adapter keeps it for the walk), then the records of all its entries are announced at once,
+// then, once they are in flight, the blocks of its subdirectories. A walk over a slow source
+// otherwise waits one round trip per inode and per directory block.
+func (f *feeder) dir(fsys fs.FS, p string) {
+	if f.m.Prefetch == nil || f.ext == nil {
+		return
+	}
+	ents, _ := fs.ReadDir(fsys, p) // a partial listing reads ahead for what it has
+	var inodes, blocks []filesystem.Range
+	var subdirs []uint64
+	for _, e := range ents {
+		x, ok := e.(interface{ Ino() uint64 })
+		if !ok {
+			return // not snapwatch's adapter: nothing to read ahead with
+		}
+		if f.loc != nil {
+			if r, ok := f.loc.InodeRange(x.Ino()); ok {
+				inodes = append(inodes, r)
+			}
+		}
+		if e.IsDir() {
+			subdirs = append(subdirs, x.Ino())
+		}
+	}
+	if len(inodes) > 0 {
+		f.m.Prefetch(inodes)
+	}
+	for _, ino := range subdirs {
+		if exts, err := f.ext.Extents(ino); err == nil {
+			blocks = appendPhysical(blocks, exts, 0, maxDirAhead)
+		}
+	}
+	if len(blocks) > 0 {
+		f.m.Prefetch(blocks)
+	}
+}
+
+// maxDirAhead bounds what is read ahead of one subdirectory: a directory of a million entries
+// is read as the walk gets to it.
+const maxDirAhead = 1 << 20
 
 // add takes one walked file; false when the scan is being cancelled.
 func (f *feeder) add(j job) bool {
@@ -56,6 +101,13 @@ func (f *feeder) add(j job) bool {
 		return f.send(j)
 	}
 	limit := min(j.size, f.s.opt.MaxFileBytes)
+	if f.s.opt.Secrets.PathAllowed(j.path) {
+		// Only the catalogue reads an allow-listed file, and only its head (worker.run).
+		limit = 0
+		if need, n := f.s.opt.Catalogue.Wants(j.path, j.size); need {
+			limit = min(limit+n, j.size, maxCatalogueBytes)
+		}
+	}
 	head := min(limit, prefetchHead)
 	f.ranges = appendPhysical(f.ranges, exts, 0, head)
 	f.bytes += head

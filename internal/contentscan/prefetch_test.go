@@ -17,7 +17,12 @@ import (
 // openPlanted opens a GPT disk with an ext4 volume holding the plants and a 10 MiB file with a
 // secret at its end, and returns the target and the ext4 volume's mount.
 func openPlanted(t *testing.T) (*target.Target, *target.Mount) {
+	return openPlantedWith(t)
+}
+
+func openPlantedWith(t *testing.T, extra ...fixture.File) (*target.Target, *target.Mount) {
 	files, _ := plantedFiles(t)
+	files = append(files, extra...)
 	big := append(bytes.Repeat([]byte("x"), 10<<20), []byte("\nSTRIPE="+stripeKey+"\n")...)
 	files = append(files, fixture.File{Path: "var/big.log", Data: big})
 	raw, _ := fixture.Disk(t, fixture.LayoutGPT, fixture.Part{Image: fixture.Ext4(t, fixture.WriteTree(t, files), 32)})
@@ -161,4 +166,84 @@ func TestChangedSlices(t *testing.T) {
 
 func fsStat(m *target.Mount, p string) (interface{ Sys() any }, error) {
 	return fs.Stat(m.FS, p)
+}
+
+// TestPrefetchAnnouncesMetadata: the walk announces the records of every entry and the blocks
+// of every subdirectory before it reads them, so that a slow source is not waited on one inode
+// and one directory block at a time.
+func TestPrefetchAnnouncesMetadata(t *testing.T) {
+	tg, m := openPlanted(t)
+	var mu sync.Mutex
+	var announced []filesystem.Range
+	m.Prefetch = func(rs []filesystem.Range) {
+		mu.Lock()
+		announced = append(announced, rs...)
+		mu.Unlock()
+	}
+	if err := New(Options{}).Scan(context.Background(), tg); err != nil {
+		t.Fatal(err)
+	}
+	covered := func(r filesystem.Range) bool {
+		for _, a := range announced {
+			if a.Off <= r.Off && r.Off+r.Len <= a.Off+a.Len {
+				return true
+			}
+		}
+		return false
+	}
+	loc := m.Tree.(filesystem.InodeLocator)
+	ext := m.Tree.(filesystem.Extenter)
+	checked := 0
+	fs.WalkDir(m.FS, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || p == "." {
+			return nil
+		}
+		st, err := statPath(m, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r, ok := loc.InodeRange(st.Inode); !ok || !covered(r) {
+			t.Errorf("%s: the record of inode %d was not announced", p, st.Inode)
+		}
+		if d.IsDir() {
+			exts, _ := ext.Extents(st.Inode)
+			for _, e := range exts {
+				if e.Physical >= 0 && !covered(filesystem.Range{Off: e.Physical, Len: min(e.Length, maxDirAhead)}) {
+					t.Errorf("%s: directory block at %d not announced", p, e.Physical)
+				}
+			}
+		}
+		checked++
+		return nil
+	})
+	if checked < 10 {
+		t.Fatalf("only %d entries checked", checked)
+	}
+}
+
+// An allow-listed file that the catalogue does not want is neither announced nor read.
+func TestPrefetchSkipsAllowListedFiles(t *testing.T) {
+	tg, m := openPlantedWith(t, fixture.File{Path: "usr/share/doc/pkg/changelog", Data: bytes.Repeat([]byte("notes "), 200_000)})
+	var mu sync.Mutex
+	var announced []filesystem.Range
+	m.Prefetch = func(rs []filesystem.Range) {
+		mu.Lock()
+		announced = append(announced, rs...)
+		mu.Unlock()
+	}
+	if err := New(Options{}).Scan(context.Background(), tg); err != nil {
+		t.Fatal(err)
+	}
+	st, err := statPath(m, "usr/share/doc/pkg/changelog")
+	if err != nil {
+		t.Fatal(err)
+	}
+	exts, _ := m.Tree.(filesystem.Extenter).Extents(st.Inode)
+	for _, e := range exts {
+		for _, a := range announced {
+			if e.Physical >= 0 && a.Off < e.Physical+e.Length && e.Physical < a.Off+a.Len {
+				t.Fatalf("allow-listed content announced: %+v overlaps %+v", a, e)
+			}
+		}
+	}
 }

@@ -135,6 +135,7 @@ func (s *Scanner) walk(ctx context.Context, t *target.Target, m *target.Mount, s
 			if slices.Contains(s.opt.SkipDirs, p) {
 				return fs.SkipDir
 			}
+			feed.dir(m.FS, p)
 			return nil
 		}
 		if !d.Type().IsRegular() {

@@ -58,17 +58,18 @@ func (w *worker) run(ctx context.Context, j job) {
 	}
 	w.catalogue(j, ra, loc)
 
+	if w.s.opt.Secrets.PathAllowed(j.path) {
+		// The secret rules would drop everything in it and archives there are not opened; the
+		// catalogue has judged it. Not even its head is read (over EBS, a fetch saved).
+		return
+	}
 	n, _ := ra.ReadAt(w.head, 0)
 	head := w.head[:n]
-	allowed := w.s.opt.Secrets.PathAllowed(j.path)
-	if !w.s.opt.NoArchives && !allowed && mayHoldArchive(head) {
+	if !w.s.opt.NoArchives && mayHoldArchive(head) {
 		// A self-extracting stub that turns out to hold nothing is scanned as itself below.
 		if w.archive(ctx, j, ra, size, loc) > 0 || unpack.Kind(head) != "" {
 			return
 		}
-	}
-	if allowed {
-		return // the secret rules would drop everything in it; the catalogue has judged it
 	}
 	ranges := [][2]int64{{0, size}}
 	if bytes.HasPrefix(head, []byte("\x7fELF")) {

@@ -88,6 +88,13 @@ type Extenter interface {
 	Extents(ino uint64) ([]Extent, error)
 }
 
+// InodeLocator is implemented by trees that can tell where an inode's record lies on the
+// volume without reading it (ext4's inode tables), so that a walk over a slow source can fetch
+// the records of a whole directory's entries at once instead of one miss per entry.
+type InodeLocator interface {
+	InodeRange(ino uint64) (Range, bool)
+}
+
 // Deleted is an entry the file system still remembers after it was deleted.
 type Deleted struct {
 	Path    string      // former absolute path as far as it can be rebuilt ("/home/u/.ssh/id_rsa"; "/$OrphanFiles/..." when the parent is lost)

@@ -335,6 +335,7 @@ type dirEntry struct {
 }
 
 func (d *dirEntry) Name() string      { return d.e.Name }
+func (d *dirEntry) Ino() uint64       { return d.e.Ino } // for readers ahead (InodeLocator, Extenter)
 func (d *dirEntry) IsDir() bool       { return d.e.Type.IsDir() }
 func (d *dirEntry) Type() fs.FileMode { return d.e.Type.Type() }
 func (d *dirEntry) Info() (fs.FileInfo, error) {

@@ -205,3 +205,13 @@ func (in *inode) goMode() fs.FileMode {
 
 // generation is i_generation, which metadata checksums of the inode's blocks cover.
 func (in *inode) generation() uint32 { return le32(in.raw, 0x64) }
+
+// InodeRange says where inode ino's record lies on the volume (filesystem.InodeLocator).
+func (f *FS) InodeRange(ino uint64) (filesystem.Range, bool) {
+	g, idx, err := f.inodeLocation(ino)
+	if err != nil || f.checkGroup(g) != nil {
+		return filesystem.Range{}, false
+	}
+	isz := int64(f.sb.inodeSize)
+	return filesystem.Range{Off: int64(f.groups[g].inodeTable)*f.blockSize + int64(idx)*isz, Len: isz}, true
+}

@@ -192,3 +192,12 @@ func (f *FS) Stat(ino uint64) (*filesystem.Stat, error) {
 	}
 	return st, nil
 }
+
+// InodeRange says where inode ino's record lies on the volume (filesystem.InodeLocator).
+func (f *FS) InodeRange(ino uint64) (filesystem.Range, bool) {
+	off, ok := f.sb.inoOffset(ino)
+	if !ok {
+		return filesystem.Range{}, false
+	}
+	return filesystem.Range{Off: off, Len: int64(f.sb.inodeSize)}, true
+}
