@@ -25,7 +25,9 @@ func main() {
 	img := flag.String("image", "", "raw disk image to serve as the snapshot (required)")
 	rate := flag.Int("rate", 1000, "GetSnapshotBlock quota, requests/s")
 	latency := flag.Duration("latency", 10*time.Millisecond, "latency of every call")
+	cache := flag.Int64("cache", 0, "reader cache, bytes (0: the default)")
 	flag.Parse()
+	cacheBytes = *cache
 	if *img == "" {
 		fmt.Fprintln(os.Stderr, "ebsscan: -image is required")
 		os.Exit(2)
@@ -35,6 +37,8 @@ func main() {
 		os.Exit(1)
 	}
 }
+
+var cacheBytes int64
 
 const (
 	account = "222222222222"
@@ -71,7 +75,7 @@ accounts:
 		Credentials: credentials.NewStaticCredentialsProvider(key, "s", "")}
 	var readers []*ebs.Reader
 	remote, remoteTime, err := scan(ctx, func() (*target.Target, error) {
-		return ebs.OpenSnapshotTarget(ctx, cfg, snap, ebs.TargetOptions{Caller: account, Rate: float64(rate),
+		return ebs.OpenSnapshotTarget(ctx, cfg, snap, ebs.TargetOptions{Caller: account, Rate: float64(rate), Reader: ebs.Options{CacheBytes: cacheBytes},
 			OnReader: func(r *ebs.Reader) { readers = append(readers, r) }})
 	})
 	if err != nil {
@@ -82,9 +86,9 @@ accounts:
 	fmt.Printf("cloudsim: %d GetSnapshotBlock/s quota, %v latency\n", rate, latency)
 	fmt.Printf("local image: %.2fs, %d files, %d findings\n", localTime.Seconds(), local.FilesScanned, local.Findings)
 	fmt.Printf("ebs:%s: %.2fs, %d files, %d findings; %d of %d written blocks fetched (%d waited for on read), "+
-		"%.0f blocks/s = %.0f%% of the API ceiling (the fetches alone need %.1fs)\n",
+		"%.0f blocks/s = %.0f%% of the API ceiling (the fetches alone need %.1fs); %d prefetched blocks evicted unread\n",
 		snap, remoteTime.Seconds(), remote.FilesScanned, remote.Findings, st.Fetched, st.WrittenBlocks, st.Demand,
-		float64(st.Fetched)/remoteTime.Seconds(), 100*ceiling/remoteTime.Seconds(), ceiling)
+		float64(st.Fetched)/remoteTime.Seconds(), 100*ceiling/remoteTime.Seconds(), ceiling, st.EvictedUnread)
 	if local.Findings != remote.Findings {
 		return fmt.Errorf("findings differ: local %d, ebs %d", local.Findings, remote.Findings)
 	}

@@ -90,8 +90,9 @@ func scanPartial(t *testing.T, img string, words ...string) {
 	t.Logf("%s: %s", errs[0].Where, errs[0].Message)
 }
 
-// TestPartialDirectoryScan damages one block of a multi-block directory (ext4) or breaks its
-// cluster chain (FAT32), and scans: the secret listed in a good block is still found.
+// TestPartialDirectoryScan damages one block of a multi-block directory (ext4), one INDX block of
+// its $I30 index (NTFS) or breaks its cluster chain (FAT32), and scans: the secret listed in a
+// good block is still found.
 func TestPartialDirectoryScan(t *testing.T) {
 	secret := []byte("[default]\n" + awsPair)
 
@@ -125,6 +126,45 @@ func TestPartialDirectoryScan(t *testing.T) {
 			}
 		}
 		t.Fatal("no block without the secret")
+	})
+
+	t.Run("ntfs", func(t *testing.T) {
+		t.Parallel()
+		// 320 long names written through ntfs-3g give the $I30 index of etc/many dozens of INDX
+		// blocks. One leaf block that does not hold the secret's entry loses its magic.
+		files := []fixture.File{{Path: partialDir + "/" + partialSecret, Data: secret}}
+		for i := range 320 {
+			files = append(files, fixture.File{Path: fmt.Sprintf("%s/entry-with-a-long-name-to-fill-index-blocks-%03d.txt", partialDir, i), Data: []byte("nothing\n")})
+		}
+		img := fixture.NTFS(t, fixture.WriteTree(t, files), 16)
+		data, err := os.ReadFile(img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		utf16 := func(s string) []byte {
+			var b []byte
+			for _, c := range []byte(s) {
+				b = append(b, c, 0)
+			}
+			return b
+		}
+		filler, planted := utf16("entry-with-a-long-name-to-fill-index-blocks-"), utf16(partialSecret)
+		clusterSize := int64(binary.LittleEndian.Uint16(data[0x0B:])) * int64(data[0x0D])
+		const indexBlock = 4096 // mkntfs's index block size; INDX blocks start on clusters
+		for off := int64(0); off+indexBlock <= int64(len(data)); off += clusterSize {
+			blk := data[off : off+indexBlock]
+			// A leaf: the node header at 0x18 has no "has children" flag (0x24 bit 0).
+			if string(blk[:4]) != "INDX" || blk[0x24]&1 != 0 || !bytes.Contains(blk, filler) || bytes.Contains(blk, planted) {
+				continue
+			}
+			copy(blk, "INDY")
+			if err := os.WriteFile(img, data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			scanPartial(t, img, "MFT record", "INDX block at VCN", "bad signature")
+			return
+		}
+		t.Fatal("no INDX leaf of the directory without the secret")
 	})
 
 	t.Run("fat32", func(t *testing.T) {

@@ -20,6 +20,7 @@ const (
 	prefetchBatchFiles = 256
 	prefetchHead       = 4 << 20
 	prefetchWindow     = 16 << 20
+	prefetchTail       = 64 << 10
 )
 
 // feeder sits between the walk of one mount and the workers: it drops the files an incremental
@@ -113,6 +114,8 @@ func (f *feeder) add(j job) bool {
 	f.bytes += head
 	if limit > head {
 		j.extents = exts
+		// The tail too: an executable's section table is there, read before its data.
+		f.ranges = appendPhysical(f.ranges, exts, max(head, limit-prefetchTail), limit)
 	}
 	f.pending = append(f.pending, j)
 	if f.bytes >= prefetchBatchBytes || len(f.pending) >= prefetchBatchFiles {
@@ -172,6 +175,14 @@ type windowReader struct {
 	mu       sync.Mutex
 	horizon  int64 // bytes before it have been announced
 	end      int64 // no byte at or past it is announced
+}
+
+// ahead announces [from, to) of the file now, for a read that will jump there (past an ELF
+// file's machine code) while the bytes before it are scanned.
+func (w *windowReader) ahead(from, to int64) {
+	if rs := appendPhysical(nil, w.exts, from, min(to, from+prefetchWindow, w.end)); len(rs) > 0 && w.exts != nil {
+		w.prefetch(rs)
+	}
 }
 
 func (w *windowReader) ReadAt(p []byte, off int64) (int, error) {

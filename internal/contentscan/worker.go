@@ -78,6 +78,11 @@ func (w *worker) run(ctx context.Context, j job) {
 			w.s.c.codeSkipped.Add(b - a)
 		}
 	}
+	if wr, ok := ra.(*windowReader); ok {
+		for _, r := range ranges[1:] {
+			wr.ahead(r[0], r[1])
+		}
+	}
 	for _, r := range ranges {
 		part := j
 		part.off = j.off + r[0]
