@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -325,7 +326,11 @@ func flattenStats(stats map[string]any) []statEntry {
 		}
 	}
 	walk("", stats)
-	slices.SortFunc(out, func(a, b statEntry) int { return strings.Compare(a.Key, b.Key) })
+	// Top-level counters first: a one-line summary is cut at the terminal's width, and the
+	// nested breakdowns (calls by action, content stage) matter less than the totals.
+	slices.SortFunc(out, func(a, b statEntry) int {
+		return cmp.Or(cmp.Compare(strings.Count(a.Key, "."), strings.Count(b.Key, ".")), strings.Compare(a.Key, b.Key))
+	})
 	return out
 }
 
