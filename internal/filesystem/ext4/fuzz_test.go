@@ -1,11 +1,18 @@
 package ext4
 
 import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 
+	"github.com/snapwatch/snapwatch/internal/filesystem"
 	"github.com/snapwatch/snapwatch/internal/fixture"
 )
 
@@ -24,7 +31,8 @@ func haveTool(name string) bool {
 }
 
 // FuzzExt4 opens arbitrary bytes as an ext2/3/4 volume and exercises every reader path.
-// Seeds: 1 MiB images made by mke2fs (when installed) and truncated images under testdata.
+// Seeds: 1 MiB images made by mke2fs (when installed), one of them with a damaged directory
+// block, and truncated images under testdata.
 func FuzzExt4(f *testing.F) {
 	if haveTool("mke2fs") {
 		src := fixture.WriteTree(f, []fixture.File{
@@ -51,6 +59,7 @@ func FuzzExt4(f *testing.F) {
 			}
 			f.Add(b)
 		}
+		f.Add(brokenDirSeed(f))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) > 4<<20 {
@@ -59,3 +68,78 @@ func FuzzExt4(f *testing.F) {
 		exercise(t, data)
 	})
 }
+
+// brokenDirSeed makes a 1 MiB ext4 image (1 KiB blocks, metadata_csum) whose directory "many"
+// spans several blocks, and gives the second of them rec_len 0, so that fuzzing starts from a
+// partial listing.
+func brokenDirSeed(tb testing.TB) []byte {
+	tb.Helper()
+	var files []fixture.File
+	for i := range 40 {
+		files = append(files, fixture.File{Path: fmt.Sprintf("many/entry-with-a-long-name-to-fill-blocks-%03d.txt", i), Data: []byte{byte(i)}})
+	}
+	files = append(files, fixture.File{Path: "top.txt", Data: []byte("top\n")})
+	img := filepath.Join(tb.TempDir(), "broken.img")
+	fixture.Sparse(tb, img, 1<<20)
+	args := []string{"-q", "-F", "-N", "64", "-t", "ext4", "-b", "1024", "-O", "^has_journal", "-d", fixture.WriteTree(tb, files), img}
+	if _, err := fixture.RunEnv(nil, "mke2fs", args...); err != nil {
+		tb.Fatal(err)
+	}
+	b, err := os.ReadFile(img)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	x, err := Open(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	info, err := filesystem.New(x).Stat("many")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ext, err := x.Extents(info.Sys().(*filesystem.Stat).Inode)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, e := range ext {
+		if e.Logical <= 1024 && e.Logical+e.Length > 1024 {
+			binary.LittleEndian.PutUint16(b[e.Physical+1024-e.Logical+4:], 0)
+			return b
+		}
+	}
+	tb.Fatalf("directory \"many\" has no second block (extents %v)", ext)
+	return nil
+}
+
+// TestBrokenDirSeed checks that the damaged-directory seed is what FuzzExt4 is meant to start
+// from: a partial listing with an error naming the block. SNAPWATCH_WRITE_SEEDS=1 commits its
+// first 64 KiB as testdata/fuzz/FuzzExt4/ext4-1k-broken-dir.
+func TestBrokenDirSeed(t *testing.T) {
+	fixture.Need(t, "mke2fs")
+	b := brokenDirSeed(t)
+	// The committed form is cut to its first 64 KiB, which still holds the directory.
+	cut := b[:committedSeedSize]
+	for _, img := range [][]byte{b, cut} {
+		x, err := Open(bytes.NewReader(img), int64(len(img)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		entries, err := fs.ReadDir(filesystem.New(x), "many")
+		if err == nil || !strings.Contains(err.Error(), "block 1") || !strings.Contains(err.Error(), "rec_len 0") || len(entries) == 0 || len(entries) >= 40 {
+			t.Fatalf("%d bytes: %d entries, error %v; want a partial listing naming block 1", len(img), len(entries), err)
+		}
+		t.Logf("%d bytes: %d of 40 entries: %v", len(img), len(entries), err)
+	}
+	if os.Getenv("SNAPWATCH_WRITE_SEEDS") == "1" {
+		body := "go test fuzz v1\n[]byte(" + strconv.Quote(string(cut)) + ")\n"
+		if len(body) > 64<<10 {
+			t.Fatalf("seed of %d bytes is too large to commit", len(body))
+		}
+		if err := os.WriteFile(filepath.Join("testdata", "fuzz", "FuzzExt4", "ext4-1k-broken-dir"), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// committedSeedSize is how much of a 1 MiB seed image is committed under testdata/fuzz.
+const committedSeedSize = 64 << 10

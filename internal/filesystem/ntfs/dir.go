@@ -109,9 +109,12 @@ func (f *FS) entryFor(dir uint64, e *indexEntry, name string) (filesystem.Entry,
 }
 
 // search visits the entries whose keys collate equal to name, descending only into the subtrees
-// that can hold them.
+// that can hold them. A child block that cannot be read is skipped and its error returned at the
+// end, so that it answers only a search that visit did not end: the key that points to a damaged
+// block (c == 0) is still visited, and so are the equal keys after it.
 func (ix *dirIndex) search(upcase []uint16, name []uint16, visit func(e *indexEntry) error) error {
 	seen := map[int64]bool{}
+	var skipped filesystem.Errors
 	var searchNode func(entries []indexEntry, depth int) error
 	searchNode = func(entries []indexEntry, depth int) error {
 		for i := range entries {
@@ -123,9 +126,8 @@ func (ix *dirIndex) search(upcase []uint16, name []uint16, visit func(e *indexEn
 			if c <= 0 && e.sub >= 0 {
 				children, err := ix.child(e.sub, depth, seen)
 				if err != nil {
-					return err
-				}
-				if err := searchNode(children, depth+1); err != nil {
+					skipped.Add(err)
+				} else if err := searchNode(children, depth+1); err != nil {
 					return err
 				}
 			}
@@ -140,5 +142,8 @@ func (ix *dirIndex) search(upcase []uint16, name []uint16, visit func(e *indexEn
 		}
 		return nil
 	}
-	return searchNode(ix.root, 0)
+	if err := searchNode(ix.root, 0); err != nil {
+		return err
+	}
+	return skipped.Err()
 }
