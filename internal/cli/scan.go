@@ -68,7 +68,7 @@ Exit codes: 0 nothing at or above --fail-on (or no --fail-on given), 1 findings 
 	f.StringVar(&o.region, "region", "", "cloud targets: AWS region of the snapshot or AMI (default: the credential chain's)")
 	f.StringVar(&o.profile, "profile", "", "cloud targets: AWS shared-config profile")
 	f.StringVar(&o.endpointURL, "endpoint-url", "", "cloud targets: one endpoint for every AWS service (a simulator or a proxy)")
-	f.StringVar(&o.base, "base", "", "ebs: targets: scan only what changed since this snapshot id, or \"auto\" for the previous snapshot of the volume")
+	f.StringVar(&o.base, "base", "", "ebs:/ami: targets: scan only what changed since this snapshot id (ebs:) or AMI id (ami:), or \"auto\" for the previous snapshot of each volume")
 	return cmd
 }
 

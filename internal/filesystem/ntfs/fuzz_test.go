@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -163,6 +164,7 @@ func FuzzNTFS(f *testing.F) {
 	if _, err := os.Stat("/dev/fuse"); err == nil {
 		if vol := buildSeedOrSkip(f); vol != nil {
 			f.Add(sparseEncode(vol))
+			f.Add(sparseEncode(breakIndexBlock(f, vol)))
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -245,6 +247,8 @@ func TestWriteFuzzSeeds(t *testing.T) {
 		}
 	}
 	write("mkntfs-2m", seed)
+	// The same volume with one INDX block of d/e broken: fuzzing starts from a partial listing.
+	write("mkntfs-2m-broken-indx", sparseEncode(breakIndexBlock(t, vol)))
 	// The same volume cut short after its MFT: reads past the end must fail cleanly.
 	write("mkntfs-2m-truncated", sparseEncode(vol[:64<<10]))
 	t.Logf("seed of %d bytes", len(seed))
@@ -271,4 +275,76 @@ func TestWriteFuzzSeeds(t *testing.T) {
 	if v, err := Open(bytes.NewReader(vol), int64(len(vol))); err != nil || exercise(v, fuzzLimits) != 0 {
 		t.Errorf("the seed volume does not read cleanly: %v", err)
 	}
+}
+
+// breakIndexBlock returns a copy of a seed volume in which the magic of the first INDX block of
+// d/e is broken ("INDY"): its entries are lost, the other blocks of d/e still list.
+func breakIndexBlock(tb testing.TB, vol []byte) []byte {
+	tb.Helper()
+	v, err := Open(bytes.NewReader(vol), int64(len(vol)))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	d, err := v.Lookup(rootRecord, "d")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	e, err := v.Lookup(d.Ino, "e")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ix, err := v.dirIndex(e.Ino)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if ix.alloc == nil || len(ix.alloc.runs) == 0 || ix.root[0].sub < 0 {
+		tb.Fatal("d/e has no INDX block")
+	}
+	off := ix.root[0].sub * ix.vcnUnit
+	cs := v.geo.clusterSize
+	r := ix.alloc.runs[ix.alloc.findRun(off/cs)]
+	at := (r.lcn+off/cs-r.vcn)*cs + off%cs
+	out := bytes.Clone(vol)
+	if string(out[at:at+4]) != "INDX" {
+		tb.Fatalf("no INDX block at byte %d", at)
+	}
+	copy(out[at:], "INDY")
+	return out
+}
+
+// TestBrokenIndexSeed checks the committed damaged-directory seed: d/e lists partly, with an
+// error naming its MFT record and the INDX block.
+func TestBrokenIndexSeed(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("testdata", "fuzz", "FuzzNTFS", "mkntfs-2m-broken-indx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, ok := bytes.CutPrefix(raw, []byte("go test fuzz v1\n[]byte("))
+	if !ok {
+		t.Fatal("not a []byte corpus entry")
+	}
+	quoted, _ := bytes.CutSuffix(bytes.TrimSpace(body), []byte(")"))
+	data, err := strconv.Unquote(string(quoted))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vol := fuzzVolume([]byte(data))
+	v, err := Open(bytes.NewReader(vol), int64(len(vol)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := v.Lookup(rootRecord, "d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := v.Lookup(d.Ino, "e")
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, err := v.ReadDir(e.Ino)
+	want := fmt.Sprintf("MFT record %d $I30 INDX block at VCN", e.Ino)
+	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "bad signature") || len(entries) == 0 || len(entries) >= 8 {
+		t.Fatalf("d/e: %d of 8 entries, error %v; want a partial listing naming %q", len(entries), err, want)
+	}
+	t.Logf("d/e: %d of 8 entries: %v", len(entries), err)
 }

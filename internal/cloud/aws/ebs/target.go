@@ -26,14 +26,11 @@ func init() {
 		return OpenSnapshotTarget(ctx, cfg, id, TargetOptions{Base: opt.Base})
 	})
 	target.Register("ami", func(ctx context.Context, id string, opt target.Options) (*target.Target, error) {
-		if opt.Base != "" {
-			return nil, fmt.Errorf("ami:%s: --base applies to ebs: targets only", id)
-		}
 		cfg, err := loadConfig(ctx, opt)
 		if err != nil {
 			return nil, err
 		}
-		return OpenImageTarget(ctx, cfg, id, TargetOptions{})
+		return OpenImageTarget(ctx, cfg, id, TargetOptions{Base: opt.Base})
 	})
 }
 
@@ -78,6 +75,10 @@ func OpenImageTarget(ctx context.Context, cfg aws.Config, amiID string, opt Targ
 		return nil, fmt.Errorf("ami:%s: not found in %s, or not visible to the caller", amiID, cfg.Region)
 	}
 	img := out.Images[0]
+	bases, err := o.imageBases(ctx, amiID, opt.Base)
+	if err != nil {
+		return nil, err
+	}
 	merged := &target.Target{Spec: "ami:" + amiID, Format: "ebs", Resource: finding.Resource{
 		Provider: "aws", Account: aws.ToString(img.OwnerId), Region: cfg.Region, Type: "ami", ID: amiID,
 		ARN: "arn:aws:ec2:" + cfg.Region + "::image/" + amiID}}
@@ -88,7 +89,7 @@ func OpenImageTarget(ctx context.Context, cfg aws.Config, amiID string, opt Targ
 			continue // instance-store and empty volumes hold nothing of the image
 		}
 		snap := *bd.Ebs.SnapshotId
-		t, err := o.snapshot(ctx, snap, "ebs:"+snap, "")
+		t, err := o.snapshot(ctx, snap, "ebs:"+snap, bases.of(dev))
 		if err != nil {
 			merged.Unreadable = append(merged.Unreadable, target.Unreadable{Volume: dev, Kind: "ebs", Problem: err.Error()})
 			continue
@@ -121,6 +122,44 @@ func OpenImageTarget(ctx context.Context, cfg aws.Config, amiID string, opt Targ
 		return nil, fmt.Errorf("ami:%s: no EBS snapshot in its block device mappings", amiID)
 	}
 	return merged, nil
+}
+
+// imageBases says what each volume of an AMI is compared with for an incremental scan: "auto"
+// (each volume against the previous snapshot of its own volume), or another AMI, whose volumes
+// are matched by device name. A device the base AMI lacks is scanned in full.
+type imageBases struct {
+	all   string            // "auto", or ""
+	byDev map[string]string // device → base snapshot
+}
+
+func (b imageBases) of(dev string) string {
+	if b.all != "" {
+		return b.all
+	}
+	return b.byDev[dev]
+}
+
+func (o *opener) imageBases(ctx context.Context, amiID, base string) (imageBases, error) {
+	switch {
+	case base == "" || base == "auto":
+		return imageBases{all: base}, nil
+	case !strings.HasPrefix(base, "ami-"):
+		return imageBases{}, fmt.Errorf("ami:%s: --base is auto or the id of an earlier AMI, not %q", amiID, base)
+	}
+	out, err := o.ec2.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{base}})
+	if err != nil {
+		return imageBases{}, fmt.Errorf("ami:%s: --base %s: %w", amiID, base, err)
+	}
+	if len(out.Images) == 0 {
+		return imageBases{}, fmt.Errorf("ami:%s: --base %s: not found in %s, or not visible to the caller", amiID, base, o.cfg.Region)
+	}
+	b := imageBases{byDev: map[string]string{}}
+	for _, bd := range out.Images[0].BlockDeviceMappings {
+		if bd.Ebs != nil && bd.Ebs.SnapshotId != nil {
+			b.byDev[strings.TrimPrefix(aws.ToString(bd.DeviceName), "/dev/")] = *bd.Ebs.SnapshotId
+		}
+	}
+	return b, nil
 }
 
 // opener holds the clients and identity shared by the volumes of one target.

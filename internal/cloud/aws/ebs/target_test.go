@@ -25,13 +25,15 @@ const (
 	snapE1    = "snap-0e000000000000005"
 	snapE2    = "snap-0e000000000000006"
 	amiID     = "ami-0e000000000000001"
+	amiEarly  = "ami-0e000000000000002" // snapE1 as its root
+	amiLate   = "ami-0e000000000000003" // snapE2 as its root: one file rewritten
 )
 
 // estate: a volume snapshotted twice (the second with one file rewritten), an encrypted snapshot
 // shared with an outsider whose key (AWS managed) never admits it, and an AMI of two volumes.
 func estate(w *world) string {
 	base, later := w.base, w.later
-	snapX := ""
+	snapX, imgX := "", ""
 	if w.xfs != "" {
 		snapX += `
           - {id: ` + snapXFS + `, volume_id: vol-0e4, content: ` + w.xfs + `}`
@@ -40,6 +42,9 @@ func estate(w *world) string {
 		snapX += `
           - {id: ` + snapE1 + `, volume_id: vol-0e5, content: ` + w.ext4 + `, start_time: 2025-02-01T00:00:00Z}
           - {id: ` + snapE2 + `, volume_id: vol-0e5, content: ` + w.ext4Later + `, start_time: 2025-02-02T00:00:00Z}`
+		imgX = `
+          - {id: ` + amiEarly + `, name: app-1, block_devices: [{device: /dev/xvda, snapshot_id: ` + snapE1 + `}]}
+          - {id: ` + amiLate + `, name: app-2, block_devices: [{device: /dev/xvda, snapshot_id: ` + snapE2 + `}]}`
 	}
 	return `
 accounts:
@@ -56,7 +61,7 @@ accounts:
           - id: ` + amiID + `
             name: web
             root_device: /dev/xvda
-            block_devices: [{device: /dev/xvda, snapshot_id: ` + snapBase + `}, {device: /dev/sdb, snapshot_id: ` + snapLater + `}]
+            block_devices: [{device: /dev/xvda, snapshot_id: ` + snapBase + `}, {device: /dev/sdb, snapshot_id: ` + snapLater + `}]` + imgX + `
   - id: "999999999999"
     access_keys: [{id: ` + outsideKey + `}]
     enabled_regions: [us-east-1]
@@ -316,6 +321,36 @@ func TestIncrementalReadsOnlyChangedFiles(t *testing.T) {
 	defer first.Close()
 	if len(first.Warnings) != 1 || !strings.Contains(first.Warnings[0], "full scan") || first.Mounts[0].Changed != nil {
 		t.Errorf("first snapshot: %v", first.Warnings)
+	}
+}
+
+// TestIncrementalImage: an AMI against an earlier AMI (volumes matched by device) or against
+// each volume's previous snapshot reads only what changed; a base that is not an AMI is refused.
+func TestIncrementalImage(t *testing.T) {
+	w := newWorld(t, cloudsim.Options{})
+	if w.ext4 == "" {
+		t.Skip("mke2fs is not installed")
+	}
+	cfg := simConfig(w.sim, ownerKey)
+	for _, base := range []string{amiEarly, "auto"} {
+		tg, err := OpenImageTarget(ctx, cfg, amiLate, TargetOptions{Base: base})
+		if err != nil {
+			t.Fatalf("base %s: %v", base, err)
+		}
+		if len(tg.Mounts) == 0 || tg.Mounts[0].Changed == nil {
+			t.Fatalf("base %s: not incremental: %+v", base, tg.Warnings)
+		}
+		got, s := scanKeys(t, tg, false)
+		tg.Close()
+		if want := []string{"secret/stripe-secret-key xvda/p1:/" + dataPath}; !slices.Equal(got, want) {
+			t.Errorf("base %s: findings %v, want %v", base, got, want)
+		}
+		if st := s.Stats(); st.FilesScanned != 1 {
+			t.Errorf("base %s: %d files read", base, st.FilesScanned)
+		}
+	}
+	if _, err := OpenImageTarget(ctx, cfg, amiLate, TargetOptions{Base: snapE1}); err == nil || !strings.Contains(err.Error(), "earlier AMI") {
+		t.Errorf("a snapshot as an AMI's base: %v", err)
 	}
 }
 
