@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/snapwatch/snapwatch/internal/filesystem"
@@ -20,6 +21,9 @@ import (
 func FuzzFAT(f *testing.F) {
 	for _, seed := range toolSeeds(f) {
 		f.Add(seed)
+	}
+	if haveTools("mkfs.vfat", "mcopy", "mdel") {
+		f.Add(brokenDirSeed(f))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r := bytes.NewReader(data)
@@ -175,6 +179,42 @@ func TestWriteFuzzSeeds(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	body := fmt.Sprintf("go test fuzz v1\n[]byte(%s)\n", strconv.Quote(string(brokenDirSeed(t))))
+	if err := os.WriteFile(filepath.Join(dir, "fat12-broken-lfn"), []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// brokenDirSeed is the FAT12 seed volume with the long name of "A Long File Name.txt" broken
+// (its checksum no longer matches the short entry): the root lists partly, with an error, so
+// that fuzzing starts from a damaged directory.
+func brokenDirSeed(tb testing.TB) []byte {
+	tb.Helper()
+	b := trimZeros(mkSmallFAT(tb, 64, 12, "-s", "1", "-r", "16"))
+	// Part 1 of the long name starts with "A Lon" at offset 1 of its entry.
+	at := bytes.Index(b, []byte{'A', 0, ' ', 0, 'L', 0, 'o', 0, 'n', 0}) - 1
+	if at < 0 || b[at+11] != 0x0F {
+		tb.Fatal("long-name entry of \"A Long File Name.txt\" not found")
+	}
+	b[at+13] ^= 0x55
+	return b
+}
+
+// TestBrokenDirSeed checks that the damaged-directory seed lists the root partly, with an error.
+func TestBrokenDirSeed(t *testing.T) {
+	if !haveTools("mkfs.vfat", "mcopy", "mdel") {
+		fixture.Need(t, "mkfs.vfat", "mcopy", "mdel")
+	}
+	b := brokenDirSeed(t)
+	v, err := Open(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, err := v.ReadDir(rootIno)
+	if err == nil || !strings.Contains(err.Error(), "long name lost") || len(entries) < 3 {
+		t.Fatalf("root: %d entries, error %v; want the others listed and the lost long name reported", len(entries), err)
+	}
+	t.Logf("root: %d entries: %v", len(entries), err)
 }
 
 // TestToolSeeds checks that the seeds are the volumes they claim to be, so that fuzzing starts

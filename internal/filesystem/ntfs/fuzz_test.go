@@ -4,12 +4,16 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/snapwatch/snapwatch/internal/filesystem"
+	"github.com/snapwatch/snapwatch/internal/fixture"
 )
 
 // Fuzz inputs are raw volumes, or sparse ones: sparseMagic, the volume size (u32), then chunks
@@ -164,7 +168,8 @@ func FuzzNTFS(f *testing.F) {
 	if _, err := os.Stat("/dev/fuse"); err == nil {
 		if vol := buildSeedOrSkip(f); vol != nil {
 			f.Add(sparseEncode(vol))
-			f.Add(sparseEncode(breakIndexBlock(f, vol)))
+			f.Add(sparseEncode(breakIndexBlock(f, vol, "d", "e")))
+			f.Add(sparseEncode(partialSeed(f)))
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -248,7 +253,7 @@ func TestWriteFuzzSeeds(t *testing.T) {
 	}
 	write("mkntfs-2m", seed)
 	// The same volume with one INDX block of d/e broken: fuzzing starts from a partial listing.
-	write("mkntfs-2m-broken-indx", sparseEncode(breakIndexBlock(t, vol)))
+	write("mkntfs-2m-broken-indx", sparseEncode(breakIndexBlock(t, vol, "d", "e")))
 	// The same volume cut short after its MFT: reads past the end must fail cleanly.
 	write("mkntfs-2m-truncated", sparseEncode(vol[:64<<10]))
 	t.Logf("seed of %d bytes", len(seed))
@@ -277,30 +282,50 @@ func TestWriteFuzzSeeds(t *testing.T) {
 	}
 }
 
-// breakIndexBlock returns a copy of a seed volume in which the magic of the first INDX block of
-// d/e is broken ("INDY"): its entries are lost, the other blocks of d/e still list.
-func breakIndexBlock(tb testing.TB, vol []byte) []byte {
+// breakIndexBlock returns a copy of a volume in which the magic of one INDX block of the
+// directory at path is broken ("INDY"): the middle leaf when the index has several blocks (the
+// others still list), its only block otherwise (d/e of the committed seed, which its size
+// bounds to one block).
+func breakIndexBlock(tb testing.TB, vol []byte, path ...string) []byte {
 	tb.Helper()
 	v, err := Open(bytes.NewReader(vol), int64(len(vol)))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	d, err := v.Lookup(rootRecord, "d")
+	dir := uint64(rootRecord)
+	for _, name := range path {
+		e, err := v.Lookup(dir, name)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		dir = e.Ino
+	}
+	ix, err := v.dirIndex(dir)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	e, err := v.Lookup(d.Ino, "e")
-	if err != nil {
-		tb.Fatal(err)
+	var leaves []int64
+	var visit func(entries []indexEntry)
+	visit = func(entries []indexEntry) {
+		for _, e := range entries {
+			if e.sub < 0 {
+				continue
+			}
+			children, err := ix.readNode(e.sub)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			if children[0].sub < 0 {
+				leaves = append(leaves, e.sub)
+			}
+			visit(children)
+		}
 	}
-	ix, err := v.dirIndex(e.Ino)
-	if err != nil {
-		tb.Fatal(err)
+	visit(ix.root)
+	if len(leaves) == 0 {
+		tb.Fatalf("%v has no INDX block", path)
 	}
-	if ix.alloc == nil || len(ix.alloc.runs) == 0 || ix.root[0].sub < 0 {
-		tb.Fatal("d/e has no INDX block")
-	}
-	off := ix.root[0].sub * ix.vcnUnit
+	off := leaves[len(leaves)/2] * ix.vcnUnit
 	cs := v.geo.clusterSize
 	r := ix.alloc.runs[ix.alloc.findRun(off/cs)]
 	at := (r.lcn+off/cs-r.vcn)*cs + off%cs
@@ -312,8 +337,25 @@ func breakIndexBlock(tb testing.TB, vol []byte) []byte {
 	return out
 }
 
-// TestBrokenIndexSeed checks the committed damaged-directory seed: d/e lists partly, with an
-// error naming its MFT record and the INDX block.
+// partialSeed is a 2 MiB volume (512-byte clusters) whose directory "many" holds 40 long names
+// over several INDX blocks, one of them broken: fuzzing starts from a partial listing. Built by
+// FuzzNTFS when the tools are there; too large for the corpus format.
+func partialSeed(tb testing.TB) []byte {
+	img, _ := buildNTFS(tb, 2, func(p *populator) {
+		for i := range 40 {
+			p.file(fmt.Sprintf("many/entry-with-a-long-name-to-fill-index-blocks-%03d.txt", i), []byte{byte(i)})
+		}
+	}, "-c", "512")
+	vol, err := os.ReadFile(img)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return breakIndexBlock(tb, vol, "many")
+}
+
+// TestBrokenIndexSeed checks the damaged-directory seeds: the committed one (d/e's only INDX
+// block broken: an error naming its MFT record and the block, the rest of the volume listed) and
+// the tool-built one (a partial listing of "many").
 func TestBrokenIndexSeed(t *testing.T) {
 	raw, err := os.ReadFile(filepath.Join("testdata", "fuzz", "FuzzNTFS", "mkntfs-2m-broken-indx"))
 	if err != nil {
@@ -328,23 +370,36 @@ func TestBrokenIndexSeed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	vol := fuzzVolume([]byte(data))
-	v, err := Open(bytes.NewReader(vol), int64(len(vol)))
-	if err != nil {
-		t.Fatal(err)
+	check := func(vol []byte, dir string, most int) {
+		t.Helper()
+		v, err := Open(bytes.NewReader(vol), int64(len(vol)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fsys := filesystem.New(v)
+		info, err := fs.Stat(fsys, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ino := info.Sys().(*filesystem.Stat).Inode
+		entries, err := v.ReadDir(ino)
+		want := fmt.Sprintf("MFT record %d $I30 INDX block at VCN", ino)
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "bad signature") || len(entries) > most {
+			t.Fatalf("%s: %d entries, error %v; want at most %d and the damage named %q", dir, len(entries), err, most, want)
+		}
+		if _, err := fs.ReadFile(fsys, "a.txt"); dir == "d/e" && err != nil {
+			t.Errorf("a.txt: %v", err)
+		}
+		t.Logf("%s: %d entries: %v", dir, len(entries), err)
 	}
-	d, err := v.Lookup(rootRecord, "d")
-	if err != nil {
-		t.Fatal(err)
+	check(fuzzVolume([]byte(data)), "d/e", 0)
+	if !haveTool("mkntfs") || !haveTool("ntfs-3g") {
+		fixture.Need(t, "mkntfs", "ntfs-3g")
 	}
-	e, err := v.Lookup(d.Ino, "e")
-	if err != nil {
-		t.Fatal(err)
+	vol := partialSeed(t)
+	check(vol, "many", 39)
+	v, _ := Open(bytes.NewReader(vol), int64(len(vol)))
+	if entries, _ := fs.ReadDir(filesystem.New(v), "many"); len(entries) == 0 {
+		t.Error("many: nothing listed")
 	}
-	entries, err := v.ReadDir(e.Ino)
-	want := fmt.Sprintf("MFT record %d $I30 INDX block at VCN", e.Ino)
-	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "bad signature") || len(entries) == 0 || len(entries) >= 8 {
-		t.Fatalf("d/e: %d of 8 entries, error %v; want a partial listing naming %q", len(entries), err, want)
-	}
-	t.Logf("d/e: %d of 8 entries: %v", len(entries), err)
 }
