@@ -48,7 +48,7 @@ func (s *Scanner) newFeeder(m *target.Mount, send func(job) bool) *feeder {
 // then, once they are in flight, the blocks of its subdirectories. A walk over a slow source
 // otherwise waits one round trip per inode and per directory block.
 func (f *feeder) dir(fsys fs.FS, p string) {
-	if f.m.Prefetch == nil || f.ext == nil {
+	if !f.readsAhead() {
 		return
 	}
 	ents, _ := fs.ReadDir(fsys, p) // a partial listing reads ahead for what it has
@@ -80,6 +80,10 @@ func (f *feeder) dir(fsys fs.FS, p string) {
 		f.m.Prefetch(blocks)
 	}
 }
+
+// readsAhead says whether the source is slow enough to read metadata ahead for, and the file
+// system can say where its metadata lies.
+func (f *feeder) readsAhead() bool { return f.m.Prefetch != nil && f.ext != nil }
 
 // maxDirAhead bounds what is read ahead of one subdirectory: a directory of a million entries
 // is read as the walk gets to it.

@@ -123,6 +123,11 @@ func (s *Scanner) produce(ctx context.Context, t *target.Target, jobs chan<- job
 
 func (s *Scanner) walk(ctx context.Context, t *target.Target, m *target.Mount, send func(job) bool) {
 	feed := s.newFeeder(m, send)
+	var ahead *walkAhead
+	if feed.readsAhead() {
+		ahead = s.startWalkAhead(ctx, feed, m.FS)
+		defer ahead.stop()
+	}
 	err := fs.WalkDir(m.FS, ".", func(p string, d fs.DirEntry, err error) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -135,7 +140,9 @@ func (s *Scanner) walk(ctx context.Context, t *target.Target, m *target.Mount, s
 			if slices.Contains(s.opt.SkipDirs, p) {
 				return fs.SkipDir
 			}
-			feed.dir(m.FS, p)
+			if ahead != nil && !ahead.enter() {
+				feed.dir(m.FS, p)
+			}
 			return nil
 		}
 		if !d.Type().IsRegular() {
