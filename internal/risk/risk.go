@@ -79,7 +79,12 @@ func Grade(exp *finding.Finding, content []*finding.Finding) {
 	if grave > 0 && reachable(family(exp.Rule)) {
 		raised = finding.Critical
 	}
-	exp.Severity = max(exp.Severity, raised)
+	// A share whose key the recipient may not use exposes ciphertext only: what the disk holds
+	// is linked and told, but does not raise it (posture says "key_access": "inert").
+	inert := exp.Evidence["key_access"] == "inert"
+	if !inert {
+		exp.Severity = max(exp.Severity, raised)
+	}
 	if exp.Evidence == nil {
 		exp.Evidence = finding.Evidence{}
 	}
@@ -94,6 +99,10 @@ func Grade(exp *finding.Finding, content []*finding.Finding) {
 		"grave":         grave,
 		"rules":         names,
 		"severity_from": before.String(),
+		"raised":        exp.Severity > before,
+	}
+	if inert {
+		exp.Evidence["content"].(map[string]any)["not_raised"] = "the recipient cannot decrypt with the snapshot's key"
 	}
 	if exp.Severity > before {
 		exp.Tags = appendOnce(exp.Tags, "content-raised")

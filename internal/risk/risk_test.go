@@ -103,3 +103,24 @@ func TestExposing(t *testing.T) {
 		t.Error("a guard finding exposes nothing by itself")
 	}
 }
+
+// A share the recipient cannot decrypt (its key is not shared) exposes ciphertext: content is
+// linked and told, not used to raise it.
+func TestGradeInertShareIsNotRaised(t *testing.T) {
+	exp := exposure("aws-ebs-snapshot-shared-external", finding.Low)
+	exp.Evidence = finding.Evidence{"key_access": "inert"}
+	c := content("c1", "secret/aws-access-key-pair", finding.Critical, "cloud-credential")
+	Grade(exp, []*finding.Finding{c})
+	if exp.Severity != finding.Low || len(exp.Related) != 1 || len(c.Related) != 1 {
+		t.Fatalf("inert share: %+v", exp)
+	}
+	ev := exp.Evidence["content"].(map[string]any)
+	if ev["not_raised"] == nil || ev["raised"] != false {
+		t.Fatalf("evidence %v", ev)
+	}
+	for _, tag := range exp.Tags {
+		if tag == "content-raised" {
+			t.Fatal("tagged as raised")
+		}
+	}
+}
