@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io/fs"
 	"strings"
+
+	"github.com/snapwatch/snapwatch/internal/bytesize"
 )
 
 type inspectPrinter interface {
@@ -39,7 +41,7 @@ type tablePrinter struct {
 
 func (p *tablePrinter) image(r imageRecord) {
 	p.depth = map[string]int{}
-	fmt.Fprintf(p.w, "%s: %s, %s (%d bytes)\n", r.Image, r.Format, humanSize(r.Size), r.Size)
+	fmt.Fprintf(p.w, "%s: %s, %s (%d bytes)\n", r.Image, r.Format, bytesize.Format(r.Size), r.Size)
 }
 
 func (p *tablePrinter) volume(r volumeRecord) {
@@ -52,11 +54,11 @@ func (p *tablePrinter) volume(r volumeRecord) {
 	b.WriteString(strings.Repeat("  ", d))
 	fmt.Fprintf(&b, "%-12s", r.Name)
 	if r.Offset >= 0 {
-		fmt.Fprintf(&b, " @%-10s", humanSize(r.Offset))
+		fmt.Fprintf(&b, " @%-10s", bytesize.Format(r.Offset))
 	} else {
 		fmt.Fprintf(&b, " %-11s", "")
 	}
-	fmt.Fprintf(&b, " %9s  %s", humanSize(r.Size), r.Scheme)
+	fmt.Fprintf(&b, " %9s  %s", bytesize.Format(r.Size), r.Scheme)
 	if r.Kind != "" {
 		fmt.Fprintf(&b, " %s", r.Kind)
 	}
@@ -155,17 +157,4 @@ func lsMode(m fs.FileMode) string {
 	special(6, m&fs.ModeSetgid != 0, 's', 'S')
 	special(9, m&fs.ModeSticky != 0, 't', 'T')
 	return string(b)
-}
-
-func humanSize(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit && exp < 5; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/snapwatch/snapwatch/internal/bytesize"
 	"github.com/snapwatch/snapwatch/internal/contentscan"
 )
 
@@ -79,8 +80,8 @@ func (p *progressBar) line(pr contentscan.Progress, elapsed time.Duration) strin
 		eta = fmt.Sprintf("%d:%02d", int(left.Minutes()), int(left.Seconds())%60)
 	}
 	return fmt.Sprintf("[%s] %3.0f%% %s/%s  %d/%d files  %s/s  ETA %s  %d findings",
-		bar, frac*100, humanSize(pr.BytesDone), humanSize(pr.BytesTotal), pr.FilesDone, pr.FilesTotal,
-		humanSize(int64(rate)), eta, pr.Findings)
+		bar, frac*100, bytesize.Format(pr.BytesDone), bytesize.Format(pr.BytesTotal), pr.FilesDone, pr.FilesTotal,
+		bytesize.Format(int64(rate)), eta, pr.Findings)
 }
 
 // isTerminal reports whether f is a character device (a terminal), without a dependency.

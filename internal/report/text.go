@@ -11,6 +11,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/snapwatch/snapwatch/internal/bytesize"
 	"github.com/snapwatch/snapwatch/internal/finding"
 )
 
@@ -365,17 +366,12 @@ func asInt(v any) (int64, bool) {
 	return 0, false
 }
 
+// humanBytes is a byte count with its unit and, from a KiB up, the exact count beside it.
 func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return strconv.FormatInt(n, 10) + " B"
+	if n < 1024 {
+		return bytesize.Format(n)
 	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit && exp < 5; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB (%d)", float64(n)/float64(div), "KMGTPE"[exp], n)
+	return fmt.Sprintf("%s (%d)", bytesize.Format(n), n)
 }
 
 // formatTime writes a time for people: UTC, to the second; "" for the zero time.

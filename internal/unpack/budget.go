@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+
+	"github.com/snapwatch/snapwatch/internal/bytesize"
 )
 
 // ratioGrace is the output a stream may produce before its ratio is judged: a small file of
@@ -69,7 +71,7 @@ func (b *budget) grant(want int) (n int, probe bool) {
 func (b *budget) exceed(path, format string) error {
 	if b.err == nil {
 		b.err = &LimitError{Path: path, Limit: "MaxTotalBytes",
-			Msg: fmt.Sprintf("%s: more than %s decompressed from one file", format, bytesText(b.limit))}
+			Msg: fmt.Sprintf("%s: more than %s decompressed from one file", format, bytesize.Format(b.limit))}
 	}
 	return b.err
 }
@@ -123,7 +125,7 @@ func (m *meter) Read(p []byte) (int, error) {
 	// huge overall ratio and is no bomb; a bomb of zeros is bounded by the weighted allowance.
 	if m.ratio > 0 && m.in != nil && m.dense > ratioGrace && m.dense > m.ratio*max(m.in.n, 1) {
 		m.err = &LimitError{Path: m.path, Limit: "MaxRatio", Msg: fmt.Sprintf("%s: bomb: ratio %.1f:1 exceeds %d:1 at %s",
-			m.format, float64(m.dense)/float64(max(m.in.n, 1)), m.ratio, bytesText(m.out))}
+			m.format, float64(m.dense)/float64(max(m.in.n, 1)), m.ratio, bytesize.Format(m.out))}
 		return n, m.err
 	}
 	if err != nil && err != io.EOF {
@@ -197,7 +199,7 @@ func (e *entryReader) Read(p []byte) (int, error) {
 			return 0, err
 		}
 		e.err = &LimitError{Path: e.path, Limit: "MaxEntryBytes",
-			Msg: fmt.Sprintf("member larger than %s", bytesText(e.limit))}
+			Msg: fmt.Sprintf("member larger than %s", bytesize.Format(e.limit))}
 		return 0, e.err
 	}
 	if int64(len(p)) > e.left {

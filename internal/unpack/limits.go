@@ -2,7 +2,6 @@ package unpack
 
 import (
 	"errors"
-	"fmt"
 )
 
 // Limits bound the work and memory Walk spends on one top-level file. A zero field takes its
@@ -89,18 +88,4 @@ func locate(path, format string, err error) error {
 		return err
 	}
 	return &formatError{path: path, format: format, err: err}
-}
-
-// bytesText writes a byte count for people: "512 B", "20.0 MiB", "2.0 GiB".
-func bytesText(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit && exp < 5; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

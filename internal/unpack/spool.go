@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/snapwatch/snapwatch/internal/bytesize"
 )
 
 // spoolMemory is how much of a spooled stream stays in memory before it moves to a file.
@@ -57,7 +59,7 @@ func spool(r io.Reader, limit int64, path string) (*spooled, error) {
 
 func spoolLimit(path string, limit int64) error {
 	return &LimitError{Path: path, Limit: "MaxEntryBytes",
-		Msg: fmt.Sprintf("zip: larger than %s, the most spooled for random access", bytesText(limit))}
+		Msg: fmt.Sprintf("zip: larger than %s, the most spooled for random access", bytesize.Format(limit))}
 }
 
 func (s *spooled) ReadAt(p []byte, off int64) (int, error) {
