@@ -48,23 +48,8 @@ func (v *exfatVolume) freeIndex() *freeRuns {
 func (v *exfatVolume) Deleted(ctx context.Context) iter.Seq2[filesystem.Deleted, error] {
 	return func(yield func(filesystem.Deleted, error) bool) {
 		visited := map[uint32]bool{v.boot.rootCluster: true}
-		budget := &contentBudget{left: deletedContentFactor * v.g.size}
-		stack := []deletedDir{{src: v.rootSource()}}
-		for len(stack) > 0 {
-			if err := ctx.Err(); err != nil {
-				yield(filesystem.Deleted{}, err)
-				return
-			}
-			d := stack[len(stack)-1]
-			stack = stack[:len(stack)-1]
-			subdirs, ok := v.deletedIn(d, visited, budget, yield)
-			if !ok {
-				return
-			}
-			for i := len(subdirs) - 1; i >= 0; i-- {
-				stack = append(stack, subdirs[i])
-			}
-		}
+		walkDeleted(ctx, deletedDir{src: v.rootSource()}, visited, &contentBudget{left: deletedContentFactor * v.g.size},
+			v.deletedIn, yield)
 	}
 }
 

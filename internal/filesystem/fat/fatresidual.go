@@ -73,22 +73,31 @@ func (v *fatVolume) Deleted(ctx context.Context) iter.Seq2[filesystem.Deleted, e
 		if v.bits == 32 {
 			visited[v.bpb.rootCluster] = true
 		}
-		budget := &contentBudget{left: deletedContentFactor * v.g.size}
-		stack := []deletedDir{{src: v.rootSource()}}
-		for len(stack) > 0 {
-			if err := ctx.Err(); err != nil {
-				yield(filesystem.Deleted{}, err)
-				return
-			}
-			d := stack[len(stack)-1]
-			stack = stack[:len(stack)-1]
-			subdirs, ok := v.deletedIn(d, visited, budget, yield)
-			if !ok {
-				return
-			}
-			for i := len(subdirs) - 1; i >= 0; i-- {
-				stack = append(stack, subdirs[i])
-			}
+		walkDeleted(ctx, deletedDir{src: v.rootSource()}, visited, &contentBudget{left: deletedContentFactor * v.g.size},
+			v.deletedIn, yield)
+	}
+}
+
+// walkDeleted walks directories depth first from root, in listing order, for FAT and exFAT
+// alike: in yields one directory's deleted entries and returns the subdirectories to visit
+// (ok false when the consumer stopped).
+func walkDeleted(ctx context.Context, root deletedDir, visited map[uint32]bool, budget *contentBudget,
+	in func(deletedDir, map[uint32]bool, *contentBudget, func(filesystem.Deleted, error) bool) ([]deletedDir, bool),
+	yield func(filesystem.Deleted, error) bool) {
+	stack := []deletedDir{root}
+	for len(stack) > 0 {
+		if err := ctx.Err(); err != nil {
+			yield(filesystem.Deleted{}, err)
+			return
+		}
+		d := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		subdirs, ok := in(d, visited, budget, yield)
+		if !ok {
+			return
+		}
+		for i := len(subdirs) - 1; i >= 0; i-- {
+			stack = append(stack, subdirs[i])
 		}
 	}
 }
