@@ -18,7 +18,8 @@ import (
 )
 
 type auditOptions struct {
-	format, output, failOn, configPath, progress  string
+	resultFlags
+	configPath, progress                          string
 	regions, accounts, include, trusted, orgAccts []string
 	orgRole, profile, endpointURL                 string
 	concurrency                                   int
@@ -68,7 +69,7 @@ snapshot could not be read (the partial result is still printed).`,
 			if o.listChecks {
 				return listChecks(cmd, o.format)
 			}
-			if err := o.validate(); err != nil {
+			if _, _, _, err := o.parse(); err != nil {
 				return err
 			}
 			res, err := auditAWS(cmd, o, nil)
@@ -79,9 +80,7 @@ snapshot could not be read (the partial result is still printed).`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.format, "format", "", "output format: table, json, jsonl, sarif, csv, html, ocsf, asff (default table on a terminal, json otherwise)")
-	f.StringVarP(&o.output, "output", "o", "", "write the result to this file (mode 0600) instead of standard output")
-	f.StringVar(&o.failOn, "fail-on", "", "exit 1 when a finding has at least this severity")
+	o.resultFlags.register(f, "a finding")
 	f.StringVar(&o.configPath, "config", "", "configuration file (TOML): [trust] and [audit]")
 	f.StringSliceVar(&o.regions, "regions", nil, "regions to read (default: every region enabled in each account)")
 	f.StringSliceVar(&o.accounts, "accounts", nil, "accounts to read (default: every active account of the organisation with --org-role, else the caller's)")
@@ -97,15 +96,6 @@ snapshot could not be read (the partial result is still printed).`,
 	f.StringVar(&o.progress, "progress", "auto", "progress on standard error: auto, always, never")
 	o.content.flags(f)
 	return cmd
-}
-
-// validate checks the output flags before a long audit, not after it.
-func (o *auditOptions) validate() error {
-	if _, err := pickFormat(o.format, o.output); err != nil {
-		return err
-	}
-	_, _, err := parseFailOn(o.failOn)
-	return err
 }
 
 // auditAWS collects, judges and scans what is exposed. adjust lets the demo set collector
@@ -170,11 +160,7 @@ func auditAWS(cmd *cobra.Command, o auditOptions, adjust func(*awscollect.Option
 
 // finishAudit writes the result and turns it into the exit code.
 func finishAudit(cmd *cobra.Command, o auditOptions, res *report.Result) error {
-	format, err := pickFormat(o.format, o.output)
-	if err != nil {
-		return err
-	}
-	failOn, failOnSet, err := parseFailOn(o.failOn)
+	format, failOn, failOnSet, err := o.parse()
 	if err != nil {
 		return err
 	}

@@ -18,11 +18,12 @@ import (
 )
 
 type detectOptions struct {
-	format, output, failOn, configPath string
-	endpointURL, region, from, to      string
-	checkpoint, rulesDir, sigmaDir     string
-	trusted, orgAccounts               []string
-	maxErrors                          int
+	resultFlags
+	configPath                     string
+	endpointURL, region, from, to  string
+	checkpoint, rulesDir, sigmaDir string
+	trusted, orgAccounts           []string
+	maxErrors                      int
 }
 
 func newDetect() *cobra.Command {
@@ -47,9 +48,7 @@ Bad records are counted and reported, never fatal; memory stays constant whateve
 		RunE: func(cmd *cobra.Command, args []string) error { return runDetect(cmd, args, o) },
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.format, "format", "", "output format: table, json, jsonl, sarif, csv, html, ocsf, asff (default table on a terminal, json otherwise)")
-	f.StringVarP(&o.output, "output", "o", "", "write the result to this file (mode 0600) instead of standard output")
-	f.StringVar(&o.failOn, "fail-on", "", "exit 1 when an alert has at least this severity")
+	o.resultFlags.register(f, "an alert")
 	f.StringVar(&o.configPath, "config", "", "configuration file (TOML): [trust] and [detect]")
 	f.StringVar(&o.endpointURL, "endpoint-url", "", "S3 endpoint override (path-style), as the AWS CLI's --endpoint-url")
 	f.StringVar(&o.region, "region", "", "AWS region of the S3 bucket (default: the credential chain's)")
@@ -66,11 +65,7 @@ Bad records are counted and reported, never fatal; memory stays constant whateve
 
 func runDetect(cmd *cobra.Command, args []string, o detectOptions) error {
 	ctx := cmd.Context()
-	format, err := pickFormat(o.format, o.output)
-	if err != nil {
-		return err
-	}
-	failOn, failOnSet, err := parseFailOn(o.failOn)
+	format, failOn, failOnSet, err := o.parse()
 	if err != nil {
 		return err
 	}

@@ -17,14 +17,15 @@ import (
 )
 
 type scanOptions struct {
-	format, output, failOn, progress string
-	maxFile, maxTotal                string
-	residual, allowBacking           bool
-	noArchives, noDefaultRules       bool
-	workers                          int
-	rules, fileRules                 []string
-	region, profile, endpointURL     string // cloud targets (ebs:, ami:)
-	base                             string // incremental scan of an ebs: target
+	resultFlags
+	progress                     string
+	maxFile, maxTotal            string
+	residual, allowBacking       bool
+	noArchives, noDefaultRules   bool
+	workers                      int
+	rules, fileRules             []string
+	region, profile, endpointURL string // cloud targets (ebs:, ami:)
+	base                         string // incremental scan of an ebs: target
 }
 
 func newScan() *cobra.Command {
@@ -52,9 +53,7 @@ Exit codes: 0 nothing at or above --fail-on (or no --fail-on given), 1 findings 
 		RunE: func(cmd *cobra.Command, args []string) error { return runScan(cmd, args, o) },
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.format, "format", "", "output format: table, json, jsonl, sarif, csv, html, ocsf, asff (default table on a terminal, json otherwise)")
-	f.StringVarP(&o.output, "output", "o", "", "write the result to this file (mode 0600) instead of standard output")
-	f.StringVar(&o.failOn, "fail-on", "", "exit 1 when a finding has at least this severity (critical, high, medium, low, info)")
+	o.resultFlags.register(f, "a finding")
 	f.BoolVar(&o.residual, "residual", false, "also scan deleted files and unallocated space")
 	f.BoolVar(&o.allowBacking, "allow-backing", false, "follow backing/parent files named inside images")
 	f.BoolVar(&o.noArchives, "no-archives", false, "do not look inside archives and compressed files")
@@ -75,11 +74,7 @@ Exit codes: 0 nothing at or above --fail-on (or no --fail-on given), 1 findings 
 func runScan(cmd *cobra.Command, args []string, o scanOptions) error {
 	ctx := cmd.Context()
 	stderr := cmd.ErrOrStderr()
-	format, err := pickFormat(o.format, o.output)
-	if err != nil {
-		return err
-	}
-	failOn, failOnSet, err := parseFailOn(o.failOn)
+	format, failOn, failOnSet, err := o.parse()
 	if err != nil {
 		return err
 	}
