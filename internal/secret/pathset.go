@@ -13,7 +13,8 @@ import (
 // keeps a literal that every match must contain, and a path that lacks it is never handed to the
 // regex engine; the patterns left are small enough for the fast engines.
 type pathSet struct {
-	pats []pathPattern
+	pats    []pathPattern
+	hasDirs bool // some pattern is a directory pattern
 	// dirs memoises, per directory, whether a directory pattern matches it: most files of a
 	// disk share their directory with many others, and most patterns name directories.
 	dirMu sync.Mutex
@@ -51,6 +52,7 @@ func compilePathSet(patterns []string) (*pathSet, error) {
 			simple := parsed.Simplify()
 			pat.any, pat.fold = requiredAny(simple)
 			pat.dir = endsInSlash(simple)
+			ps.hasDirs = ps.hasDirs || pat.dir
 		}
 		ps.pats = append(ps.pats, pat)
 	}
@@ -64,7 +66,7 @@ func (ps *pathSet) MatchString(path string) bool {
 	if i := strings.LastIndexByte(path, '/'); i >= 0 {
 		dir = path[:i+1]
 	}
-	if dir != "" && ps.hasDirPatterns() {
+	if dir != "" && ps.hasDirs {
 		if ps.dirMatch(dir) {
 			return true
 		}
@@ -75,15 +77,6 @@ func (ps *pathSet) MatchString(path string) bool {
 			continue // judged on the directory above
 		}
 		if p.match(path, &lower) {
-			return true
-		}
-	}
-	return false
-}
-
-func (ps *pathSet) hasDirPatterns() bool {
-	for i := range ps.pats {
-		if ps.pats[i].dir {
 			return true
 		}
 	}
