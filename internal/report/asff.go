@@ -109,12 +109,7 @@ func writeASFF(w io.Writer, p *prepared, _ Options) error {
 func asffOf(f *finding.Finding, tool ToolInfo, now time.Time) asffFinding {
 	r := f.Resource
 	region := nonEmpty(r.Region, "us-east-1") // account-wide findings still need a home region
-	partition := "aws"
-	if strings.HasPrefix(r.ARN, "arn:") {
-		if parts := strings.SplitN(r.ARN, ":", 3); len(parts) == 3 && parts[1] != "" {
-			partition = parts[1]
-		}
-	}
+	partition := nonEmpty(arnPartition(r.ARN), "aws")
 	// A finding imported by a customer through BatchImportFindings uses the account's default
 	// product ARN.
 	product := fmt.Sprintf("arn:%s:securityhub:%s:%s:product/%s/default", partition, region, r.Account, r.Account)

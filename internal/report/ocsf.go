@@ -204,16 +204,23 @@ func ocsfOf(f *finding.Finding, tool ToolInfo, now time.Time) ocsfEvent {
 }
 
 func ocsfResourceOf(r finding.Resource) ocsfResource {
-	out := ocsfResource{UID: nonEmpty(r.ARN, r.ID), Name: r.ID, Type: r.Type, Region: r.Region}
-	if strings.HasPrefix(r.ARN, "arn:") {
-		if parts := strings.SplitN(r.ARN, ":", 3); len(parts) == 3 {
-			out.CloudPartition = parts[1]
-		}
-	}
+	out := ocsfResource{UID: nonEmpty(r.ARN, r.ID), Name: r.ID, Type: r.Type, Region: r.Region,
+		CloudPartition: arnPartition(r.ARN)}
 	if r.Account != "" {
 		out.Data = map[string]any{"account": r.Account, "provider": r.Provider}
 	}
 	return out
+}
+
+// arnPartition returns the partition of an AWS ARN ("aws", "aws-cn", "aws-us-gov"), or "".
+func arnPartition(arn string) string {
+	if !strings.HasPrefix(arn, "arn:") {
+		return ""
+	}
+	if parts := strings.SplitN(arn, ":", 3); len(parts) == 3 {
+		return parts[1]
+	}
+	return ""
 }
 
 func ocsfSeverity(s finding.Severity) string {
