@@ -55,56 +55,67 @@ func anyCheckable(recs []inventory.Snapshot) bool {
 	return false
 }
 
-// listDBInstances returns the lower-cased identifiers of the scope's DB instances (RDS,
-// DocumentDB and Neptune alike), or nil when the listing failed.
-func (s *scope) listDBInstances(ctx context.Context, cli *rds.Client) map[string]bool {
+// pager is an SDK paginator: O is a page, Opt the client's options.
+type pager[O, Opt any] interface {
+	HasMorePages() bool
+	NextPage(context.Context, ...func(Opt)) (O, error)
+}
+
+// liveIDs pages through a listing and returns the lower-cased identifiers its pages name, or
+// nil when a page failed (recorded under action): a failed listing must not read as "gone".
+func liveIDs[O, Opt any](ctx context.Context, s *scope, action string, p pager[O, Opt], ids func(O) []*string) map[string]bool {
 	live := map[string]bool{}
-	p := rds.NewDescribeDBInstancesPaginator(cli, &rds.DescribeDBInstancesInput{MaxRecords: aws.Int32(rdsPage)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			s.fail("rds:DescribeDBInstances", err)
+			s.fail(action, err)
 			return nil
 		}
-		for _, d := range page.DBInstances {
-			live[strings.ToLower(aws.ToString(d.DBInstanceIdentifier))] = true
+		for _, id := range ids(page) {
+			live[strings.ToLower(aws.ToString(id))] = true
 		}
 	}
 	return live
+}
+
+// listDBInstances returns the lower-cased identifiers of the scope's DB instances (RDS,
+// DocumentDB and Neptune alike), or nil when the listing failed.
+func (s *scope) listDBInstances(ctx context.Context, cli *rds.Client) map[string]bool {
+	p := rds.NewDescribeDBInstancesPaginator(cli, &rds.DescribeDBInstancesInput{MaxRecords: aws.Int32(rdsPage)})
+	return liveIDs[*rds.DescribeDBInstancesOutput, *rds.Options](ctx, s, "rds:DescribeDBInstances", p,
+		func(o *rds.DescribeDBInstancesOutput) []*string {
+			ids := make([]*string, len(o.DBInstances))
+			for i := range o.DBInstances {
+				ids[i] = o.DBInstances[i].DBInstanceIdentifier
+			}
+			return ids
+		})
 }
 
 // listDBClusters returns the lower-cased identifiers of the scope's Aurora, DocumentDB and
 // Neptune clusters, or nil when the listing failed.
 func (s *scope) listDBClusters(ctx context.Context, cli *rds.Client) map[string]bool {
-	live := map[string]bool{}
 	p := rds.NewDescribeDBClustersPaginator(cli, &rds.DescribeDBClustersInput{MaxRecords: aws.Int32(rdsPage)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			s.fail("rds:DescribeDBClusters", err)
-			return nil
-		}
-		for _, d := range page.DBClusters {
-			live[strings.ToLower(aws.ToString(d.DBClusterIdentifier))] = true
-		}
-	}
-	return live
+	return liveIDs[*rds.DescribeDBClustersOutput, *rds.Options](ctx, s, "rds:DescribeDBClusters", p,
+		func(o *rds.DescribeDBClustersOutput) []*string {
+			ids := make([]*string, len(o.DBClusters))
+			for i := range o.DBClusters {
+				ids[i] = o.DBClusters[i].DBClusterIdentifier
+			}
+			return ids
+		})
 }
 
 // listRedshiftClusters returns the lower-cased identifiers of the scope's provisioned Redshift
 // clusters, or nil when the listing failed.
 func (s *scope) listRedshiftClusters(ctx context.Context, cli *redshift.Client) map[string]bool {
-	live := map[string]bool{}
 	p := redshift.NewDescribeClustersPaginator(cli, &redshift.DescribeClustersInput{MaxRecords: aws.Int32(rdsPage)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			s.fail("redshift:DescribeClusters", err)
-			return nil
-		}
-		for _, c := range page.Clusters {
-			live[strings.ToLower(aws.ToString(c.ClusterIdentifier))] = true
-		}
-	}
-	return live
+	return liveIDs[*redshift.DescribeClustersOutput, *redshift.Options](ctx, s, "redshift:DescribeClusters", p,
+		func(o *redshift.DescribeClustersOutput) []*string {
+			ids := make([]*string, len(o.Clusters))
+			for i := range o.Clusters {
+				ids[i] = o.Clusters[i].ClusterIdentifier
+			}
+			return ids
+		})
 }
