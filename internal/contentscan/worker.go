@@ -163,7 +163,7 @@ func (w *worker) stream(ctx context.Context, j job, loc finding.Location, r io.R
 		if !final {
 			limit = total - overlap
 		}
-		if !allZero(data[carry:]) || carry > 0 {
+		if !unpack.AllZero(data[carry:]) || carry > 0 {
 			for _, m := range w.s.opt.Secrets.Scan(loc.Path, data) {
 				if m.Start >= limit {
 					continue
@@ -184,21 +184,6 @@ func (w *worker) stream(ctx context.Context, j job, loc finding.Location, r io.R
 		carry = total - limit
 		base += int64(limit)
 	}
-}
-
-func allZero(b []byte) bool {
-	for len(b) >= 8 {
-		if b[0]|b[1]|b[2]|b[3]|b[4]|b[5]|b[6]|b[7] != 0 {
-			return false
-		}
-		b = b[8:]
-	}
-	for _, c := range b {
-		if c != 0 {
-			return false
-		}
-	}
-	return true
 }
 
 // mayHoldArchive says whether a file is worth handing to unpack: it starts like an archive or a

@@ -27,7 +27,7 @@ const zeroWeight = 4
 func Cost(p []byte) int64 { return cost(p) }
 
 func cost(p []byte) int64 {
-	if allZero(p) {
+	if AllZero(p) {
 		return (int64(len(p)) + zeroWeight - 1) / zeroWeight
 	}
 	return int64(len(p))
@@ -35,7 +35,8 @@ func cost(p []byte) int64 {
 
 var zeroPage [4096]byte
 
-func allZero(p []byte) bool {
+// AllZero reports whether p holds only zero bytes (a sparse image's unwritten blocks).
+func AllZero(p []byte) bool {
 	for len(p) > 0 {
 		k := min(len(p), len(zeroPage))
 		if !bytes.Equal(p[:k], zeroPage[:k]) {
