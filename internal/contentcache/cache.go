@@ -20,6 +20,7 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/snapwatch/snapwatch/internal/atomicfile"
 	"github.com/snapwatch/snapwatch/internal/finding"
 )
 
@@ -108,23 +109,10 @@ func (c *Cache) Put(e *Entry) error {
 	if err != nil {
 		return fmt.Errorf("contentcache: %w", err)
 	}
-	dir := filepath.Dir(p)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 		return fmt.Errorf("contentcache: %w", err)
 	}
-	tmp, err := os.CreateTemp(dir, ".entry-*")
-	if err != nil {
-		return fmt.Errorf("contentcache: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return fmt.Errorf("contentcache: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("contentcache: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), p); err != nil {
+	if err := atomicfile.Write(p, b); err != nil {
 		return fmt.Errorf("contentcache: %w", err)
 	}
 	return nil

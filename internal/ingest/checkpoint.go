@@ -6,8 +6,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"time"
+
+	"github.com/snapwatch/snapwatch/internal/atomicfile"
 )
 
 // position is how far reading a source got. Keys are read in order, so "everything up to and
@@ -61,36 +62,5 @@ func (c *checkpointFile) save() error {
 	if err != nil {
 		return err
 	}
-	dir := filepath.Dir(c.path)
-	f, err := os.CreateTemp(dir, ".snapwatch-checkpoint-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			os.Remove(tmp)
-		}
-	}()
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(append(b, '\n')); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, c.path); err != nil {
-		return err
-	}
-	ok = true
-	return nil
+	return atomicfile.Write(c.path, append(b, '\n'))
 }
