@@ -149,6 +149,11 @@ func Open(ctx context.Context, spec string, opt Options) (*Target, error) {
 func isWindowsDrive(s string) bool { return len(s) == 1 }
 
 func openLocal(_ context.Context, path string, opt Options) (*Target, error) {
+	if opt.Base != "" {
+		// A local image has no lineage to diff against: scanning it whole while the user asked
+		// for an incremental scan would be a silent surprise.
+		return nil, fmt.Errorf("%s: --base applies to ebs: and ami: targets, not to a local path", path)
+	}
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, err
